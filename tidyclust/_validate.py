@@ -102,3 +102,55 @@ def check_int(value: object, arg: str, *, minimum: int, hint: str = "") -> int:
     if value < minimum:
         raise ParameterError(f"{arg}: must be >= {minimum}, got {value}{hint}")
     return int(value)
+
+
+def check_genres(genres: object, arg: str = "genres") -> list[str]:
+    """Check that ``genres`` is a non-empty sequence of strings (one string is taken as one genre)."""
+    if isinstance(genres, str):
+        return [genres]
+    try:
+        values = list(genres)  # type: ignore[call-overload]
+    except TypeError:
+        raise ParameterError(f"{arg}: expected a list of genre names, got {genres!r}") from None
+    if not values:
+        raise ParameterError(f"{arg}: no genres given; name at least one, e.g. ['afropop']")
+    for value in values:
+        if not isinstance(value, str):
+            raise ParameterError(f"{arg}: {value!r} is not a genre name (expected a string)")
+    return values
+
+
+def check_min_popularity(value: object) -> int | None:
+    """``None`` (the lesson's ``popularity != 0``) or an integer from 0 to 100."""
+    if value is None:
+        return None
+    value = check_int(value, "min_popularity", minimum=0, hint="; popularity runs from 0 to 100")
+    if value > 100:
+        raise ParameterError(f"min_popularity: must be <= 100, got {value}; popularity runs from 0 to 100")
+    return value
+
+
+def filter_rules(genres: Sequence[str], min_popularity: int | None) -> tuple[str, str]:
+    """Human-readable rules of the two filter steps, as shown in ``filter_steps``."""
+    genre_rule = "artist_top_genre in (" + ", ".join(repr(g) for g in genres) + ")"
+    popularity_rule = "popularity != 0" if min_popularity is None else f"popularity >= {min_popularity}"
+    return genre_rule, popularity_rule
+
+
+def check_label(frame: pl.DataFrame, label: str) -> str:
+    """Check that ``label`` names a column of ``frame``."""
+    return check_columns(frame, [label], "label")[0]
+
+
+def check_model_columns(frame: pl.DataFrame, columns: Sequence[str] | None) -> list[str]:
+    """Model columns: named ones must exist and be numeric; ``None`` means every numeric column."""
+    if columns is None:
+        return numeric_columns(frame)
+    columns = check_columns(frame, columns, "columns")
+    for name in columns:
+        if not frame.schema[name].is_numeric():
+            raise ColumnTypeError(
+                f"columns: column {name!r} has type {frame.schema[name]}, not a number; choose numeric "
+                f"columns (numeric columns present: {', '.join(numeric_columns(frame)) or 'none'})"
+            )
+    return columns

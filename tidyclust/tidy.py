@@ -1,0 +1,231 @@
+"""Tidy reshaping in Polars: the twins of the SQL verbs in ``sql/`` (see :mod:`tidyclust.sql`).
+
+Each function here and its namesake in :mod:`tidyclust.sql` take the same arguments and return the
+same frame (rows, order, dtypes); the test suite proves it on the lesson data and on generated data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from tidyclust._validate import (
+    check_columns,
+    check_genres,
+    check_label,
+    check_min_popularity,
+    check_model_columns,
+    filter_rules,
+    numeric_columns,
+)
+from tidyclust.errors import ParameterError
+
+__all__ = [
+    "LESSON_COLUMNS",
+    "LESSON_GENRES",
+    "Prepared",
+    "count_by",
+    "feature_summary",
+    "filter_songs",
+    "filter_steps",
+    "pivot_longer",
+    "prepare",
+    "select_numeric",
+]
+
+#: The three most popular genres the lesson keeps.
+LESSON_GENRES: tuple[str, ...] = ("afro dancehall", "afropop", "nigerian pop")
+#: The columns the lesson clusters on (unscaled).
+LESSON_COLUMNS: tuple[str, ...] = ("popularity", "danceability", "acousticness", "loudness", "energy")
+
+LABEL = "artist_top_genre"
+
+
+def _popularity_ok(min_popularity: int | None) -> pl.Expr:
+    if min_popularity is None:
+        return pl.col("popularity") != 0
+    return pl.col("popularity") >= min_popularity
+
+
+def filter_songs(
+    data: pl.DataFrame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
+) -> pl.DataFrame:
+    """Keep the songs of ``genres`` that pass the popularity rule (the lesson's ``filter``).
+
+    ``min_popularity=None`` is the lesson's rule ``popularity != 0``; an integer N keeps
+    ``popularity >= N``. Genres are matched literally. A missing genre or popularity does not pass.
+    Row order is kept. :func:`filter_steps` counts what each step drops.
+
+    Examples
+    --------
+    >>> songs = pl.DataFrame({"artist_top_genre": ["afropop", "afropop", "jazz"], "popularity": [0, 5, 9]})
+    >>> filter_songs(songs).height
+    1
+    """
+    genres = check_genres(genres)
+    min_popularity = check_min_popularity(min_popularity)
+    check_columns(data, [LABEL, "popularity"], "data")
+    return data.filter(pl.col(LABEL).is_in(genres) & _popularity_ok(min_popularity))
+
+
+def filter_steps(
+    data: pl.DataFrame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
+) -> pl.DataFrame:
+    """Rows in, kept and dropped by each step of :func:`filter_songs` (read, genre, popularity)."""
+    genres = check_genres(genres)
+    min_popularity = check_min_popularity(min_popularity)
+    check_columns(data, [LABEL, "popularity"], "data")
+    genre_rule, popularity_rule = filter_rules(genres, min_popularity)
+    flags = data.select(
+        genre_ok=pl.col(LABEL).is_in(genres).fill_null(False),
+        popularity_ok=_popularity_ok(min_popularity).fill_null(False),
+    )
+    n = flags.height
+    n_genre = int(flags.get_column("genre_ok").sum())
+    n_both = int((flags.get_column("genre_ok") & flags.get_column("popularity_ok")).sum())
+    rows_in = [n, n, n_genre]
+    rows_kept = [n, n_genre, n_both]
+    return pl.DataFrame(
+        {
+            "step": ["read", "genre", "popularity"],
+            "rule": ["all rows", genre_rule, popularity_rule],
+            "rows_in": rows_in,
+            "rows_kept": rows_kept,
+            "rows_dropped": [i - k for i, k in zip(rows_in, rows_kept, strict=True)],
+        },
+        schema={"step": pl.String, "rule": pl.String, "rows_in": pl.Int64, "rows_kept": pl.Int64,
+                "rows_dropped": pl.Int64},
+    )
+
+
+def count_by(data: pl.DataFrame, column: str = LABEL) -> pl.DataFrame:
+    """Rows per value of ``column``, most frequent first, ties by value (``dplyr::count(sort = TRUE)``)."""
+    column = check_columns(data, [column], "column")[0]
+    return (
+        data.group_by(column)
+        .agg(n=pl.len().cast(pl.Int64))
+        .sort(["n", column], descending=[True, False], nulls_last=True)
+    )
+
+
+def select_numeric(data: pl.DataFrame, *, label: str = LABEL) -> pl.DataFrame:
+    """The label column plus every numeric column, in data order (``select(label, where(is.numeric))``)."""
+    label = check_label(data, label)
+    return data.select([label, *[c for c in numeric_columns(data) if c != label]])
+
+
+def _features(data: pl.DataFrame, label: str | None) -> list[str]:
+    features = [c for c in numeric_columns(data) if c != label]
+    if not features:
+        raise ParameterError(f"data: no numeric columns to reshape (columns present: {', '.join(data.columns)})")
+    return features
+
+
+def pivot_longer(data: pl.DataFrame, *, label: str = LABEL) -> pl.DataFrame:
+    """Every numeric column into (label, feature_names, values), in tidyr's row order.
+
+    Row 1's features in column order, then row 2's, and so on; missing values are kept.
+    """
+    label = check_label(data, label)
+    features = _features(data, label)
+    return (
+        data.select([label, *features])
+        .with_row_index("_row")
+        .with_columns(pl.col(features).cast(pl.Float64))
+        .unpivot(index=["_row", label], on=features, variable_name="feature_names", value_name="values")
+        # unpivot stacks column after column; tidyr goes row after row. The sort is stable.
+        .sort("_row", maintain_order=True)
+        .drop("_row")
+    )
+
+
+def _summary_aggs() -> list[pl.Expr]:
+    values = pl.col("values")
+    q1 = values.quantile(0.25, interpolation="linear")
+    q3 = values.quantile(0.75, interpolation="linear")
+    fence = 1.5 * (q3 - q1)
+    return [
+        values.count().cast(pl.Int64).alias("n"),
+        values.null_count().cast(pl.Int64).alias("n_missing"),
+        values.min().alias("min"),
+        q1.alias("q1"),
+        values.median().alias("median"),
+        q3.alias("q3"),
+        values.max().alias("max"),
+        values.mean().alias("mean"),
+        values.std(ddof=1).alias("sd"),
+        ((values < q1 - fence) | (values > q3 + fence)).sum().cast(pl.Int64).alias("n_outliers"),
+    ]
+
+
+def feature_summary(data: pl.DataFrame, *, label: str = LABEL, by_group: bool = False) -> pl.DataFrame:
+    """Box-plot statistics of every numeric feature, overall or per value of ``label``.
+
+    Columns: [label,] feature_names, n, n_missing, min, q1, median, q3, max, mean, sd, n_outliers.
+    Quartiles are R's default ``quantile(type = 7)``; outliers lie beyond 1.5 x IQR from the
+    quartiles, as ggplot2's ``geom_boxplot`` draws them. Rows follow the data's column order.
+    """
+    label = check_label(data, label)
+    features = _features(data, label)
+    order = pl.DataFrame({"feature_names": features, "_pos": range(len(features))})
+    keys = [label, "feature_names"] if by_group else ["feature_names"]
+    summary = (
+        pivot_longer(data.select([label, *features]), label=label)
+        .group_by(keys)
+        .agg(_summary_aggs())
+        .join(order, on="feature_names")
+    )
+    sort_keys = ["_pos", label] if by_group else ["_pos"]
+    return summary.sort(sort_keys, nulls_last=True).drop("_pos")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Model data: the kept rows (every column) and how many rows were dropped for missing values."""
+
+    data: pl.DataFrame
+    columns: tuple[str, ...]
+    n_dropped: int
+    scaled: bool
+
+
+def _complete(columns: Sequence[str]) -> pl.Expr:
+    return pl.all_horizontal(
+        [pl.col(c).is_not_null() & pl.col(c).cast(pl.Float64).is_not_nan() for c in columns]
+    )
+
+
+def prepare(data: pl.DataFrame, columns: Sequence[str] | None = None, *, scale: bool = False) -> Prepared:
+    """Choose model columns, drop rows with a missing value in them (counted), optionally standardise.
+
+    ``scale=True`` standardises the model columns as R's ``scale()`` does: mean 0, sd 1 with the sd
+    over n - 1. A column that is constant after dropping cannot be standardised and is an error.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"x": [1.0, None, 3.0], "y": [1.0, 2.0, 5.0]})
+    >>> prepare(frame, ["x", "y"]).n_dropped
+    1
+    """
+    columns = check_model_columns(data, columns)
+    kept = data.filter(_complete(columns))
+    if scale:
+        check_scalable(kept, columns)
+        kept = kept.with_columns(
+            (pl.col(c).cast(pl.Float64) - pl.col(c).mean()) / pl.col(c).std(ddof=1) for c in columns
+        )
+    return Prepared(kept, tuple(columns), data.height - kept.height, scale)
+
+
+def check_scalable(kept: pl.DataFrame, columns: Sequence[str]) -> None:
+    """Standardising needs two or more rows and a column that is not constant."""
+    if kept.height < 2:
+        raise ParameterError(f"scale: standardising needs at least 2 complete rows, got {kept.height}")
+    for name in columns:
+        if kept.get_column(name).n_unique() < 2:
+            raise ParameterError(
+                f"scale: column {name!r} is constant, so it cannot be standardised (its sd is 0); "
+                "leave it out of columns or use scale=False"
+            )
