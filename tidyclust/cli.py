@@ -1,0 +1,139 @@
+"""The ``tidyclust`` command line: thin; parses arguments, calls the public API, returns an exit code.
+
+A user mistake (a missing file, an unknown genre or column, a bad number) exits with code 2 and one
+line on stderr, ``tidyclust: error: ...``; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+import polars as pl
+
+from tidyclust import __version__
+from tidyclust.errors import TidyclustError, did_you_mean
+
+__all__ = ["main"]
+
+USAGE_ERROR = 2
+
+
+class UsageError(TidyclustError, ValueError):
+    """A command-line mistake found after parsing (e.g. a genre not in the data)."""
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """--data, --genres and --min-popularity, shared by every command that reads the songs."""
+    from tidyclust.tidy import LESSON_GENRES
+
+    parser.add_argument(
+        "--data",
+        metavar="PATH_OR_URL",
+        help="songs CSV or Parquet file, or URL (default: $TIDYCLUST_DATA, else the lesson's copy, cached)",
+    )
+    parser.add_argument(
+        "--genres",
+        nargs="+",
+        metavar="GENRE",
+        default=list(LESSON_GENRES),
+        help="genres to keep (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--min-popularity",
+        type=int,
+        metavar="N",
+        default=None,
+        help="keep songs with popularity >= N (default: the lesson's rule, popularity != 0)",
+    )
+
+
+def check_genres_in_data(data: pl.DataFrame, genres: Sequence[str]) -> None:
+    """On the command line an unknown genre is a typo until shown otherwise: say so, with a suggestion."""
+    present = data.get_column("artist_top_genre").drop_nulls().unique().sort().to_list()
+    for genre in genres:
+        if genre not in present:
+            raise UsageError(
+                f"--genres: {genre!r} is not a genre of the data{did_you_mean(genre, present)} "
+                f"(genres present: {', '.join(present)})"
+            )
+
+
+def show(title: str, frame: pl.DataFrame) -> None:
+    """Print a frame as a plain table under a title."""
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_formatting="UTF8_FULL_CONDENSED",
+        tbl_width_chars=160,
+        fmt_str_lengths=80,
+    ):
+        print(f"\n{title}")
+        print(frame)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """``tidyclust data``: the rows read, kept by each filter step, the genre counts and the feature summary."""
+    from tidyclust import data as data_mod
+    from tidyclust import tidy
+
+    songs = data_mod.read_songs(args.data)
+    check_genres_in_data(songs, args.genres)
+    steps = tidy.filter_steps(songs, genres=args.genres, min_popularity=args.min_popularity)
+    kept = tidy.filter_songs(songs, genres=args.genres, min_popularity=args.min_popularity)
+    print(f"Read {songs.height} rows x {songs.width} columns from {args.data or 'the default source'}")
+    show("Rows kept by each filter step", steps)
+    show("Songs per genre (kept rows)", tidy.count_by(kept))
+    summary = tidy.feature_summary(kept)
+    show("Feature summary (kept rows; quartiles as R's type 7, outliers beyond 1.5 x IQR)", summary)
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "data": ("read and filter the songs; print the counts and the feature summary", add_data_options, cmd_data),
+}
+
+
+def _register_optional_commands() -> None:
+    # Commands that live in their own modules register here, so this file stays a thin dispatcher.
+    try:
+        from tidyclust.report import CLI_COMMAND as report_command
+    except ImportError:
+        return
+    COMMANDS["report"] = report_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``tidyclust`` command."""
+    _register_optional_commands()
+    parser = argparse.ArgumentParser(
+        prog="tidyclust", description="Tidy-data k-means clustering analytics of the Nigerian songs lesson."
+    )
+    parser.add_argument("--version", action="version", version=f"tidyclust {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help_text, add_options, run) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        add_options(command)
+        command.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except TidyclustError as exc:
+        print(f"tidyclust: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("tidyclust: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
