@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["cluster_mean_distances"]
+__all__ = ["cluster_mean_distances", "within_cluster_distance_sums"]
 
 _TILE = 512
 _ROWS_PER_TASK = 256
@@ -63,22 +63,26 @@ def _block_distance_sum(XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarra
 
 
 @njit(parallel=True, cache=True)
-def cluster_mean_distances(XT: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """a(i), b(i) and the neighbour code for every row of the cluster-sorted transposed data.
+def cluster_mean_distances(
+    XT: np.ndarray, starts: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """a(i), b(i) and the neighbour code for the given rows of the cluster-sorted transposed data.
 
     Parameters
     ----------
     XT : (p, n) float64, C-contiguous; columns sorted so that cluster ``c`` occupies columns
         ``starts[c]:starts[c + 1]``.
     starts : (K + 1,) int64 block boundaries, K >= 2.
+    rows : (m,) int64 sorted positions to compute (``arange(n)`` for every row; a subset for the
+        sampled estimate). Distances are always taken against all n rows.
 
     Returns
     -------
-    a, b : float64 (n,), mean distance to the own cluster (0 for a singleton) and the smallest mean
-        distance to another cluster; neighbor : int64 (n,), the 0-based code attaining ``b`` (ties go
+    a, b : float64 (m,), mean distance to the own cluster (0 for a singleton) and the smallest mean
+        distance to another cluster; neighbor : int64 (m,), the 0-based code attaining ``b`` (ties go
         to the smallest code, as ``cluster::silhouette``'s C code ``sildist``).
     """
-    n = XT.shape[1]
+    n = rows.shape[0]
     K = starts.shape[0] - 1
     a = np.zeros(n)
     b = np.zeros(n)
@@ -88,7 +92,8 @@ def cluster_mean_distances(XT: np.ndarray, starts: np.ndarray) -> tuple[np.ndarr
         buf = np.empty(_TILE)
         first = task * _ROWS_PER_TASK
         last = min(first + _ROWS_PER_TASK, n)
-        for i in range(first, last):
+        for r in range(first, last):
+            i = rows[r]
             own = 0
             while starts[own + 1] <= i:
                 own += 1
@@ -100,12 +105,41 @@ def cluster_mean_distances(XT: np.ndarray, starts: np.ndarray) -> tuple[np.ndarr
                 total = _block_distance_sum(XT, i, lo, hi, buf)
                 if c == own:
                     size = hi - lo
-                    a[i] = total / (size - 1) if size > 1 else 0.0
+                    a[r] = total / (size - 1) if size > 1 else 0.0
                 else:
                     mean = total / (hi - lo)
                     if mean < best:
                         best = mean
                         best_c = c
-            b[i] = best
-            neighbor[i] = best_c
+            b[r] = best
+            neighbor[r] = best_c
     return a, b, neighbor
+
+
+@njit(parallel=True, cache=True)
+def within_cluster_distance_sums(XT: np.ndarray, starts: np.ndarray, power: float) -> np.ndarray:
+    """Per cluster, the sum over unordered pairs of its rows of ``distance ** power``.
+
+    This is ``sum(dist(xs) ^ d.power)`` of ``cluster::clusGap``'s ``W.k``, without the distance matrix.
+    """
+    K = starts.shape[0] - 1
+    n = XT.shape[1]
+    p = XT.shape[0]
+    per_row = np.zeros(n)
+    for i in prange(n):
+        c = 0
+        while starts[c + 1] <= i:
+            c += 1
+        total = 0.0
+        for j in range(i + 1, starts[c + 1]):
+            d2 = 0.0
+            for f in range(p):
+                diff = XT[f, j] - XT[f, i]
+                d2 += diff * diff
+            total += np.sqrt(d2) if power == 1.0 else d2 ** (0.5 * power)
+        per_row[i] = total
+    sums = np.zeros(K)
+    for c in range(K):
+        for i in range(starts[c], starts[c + 1]):
+            sums[c] += per_row[i]
+    return sums
