@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SONGS_CSV = Path(os.environ.get("TIDYCLUST_TEST_DATA", REPO.parent / "shared" / "data" / "nigerian-songs.csv"))
+SONGS_CSV = Path(
+    os.environ.get("TIDYCLUST_TEST_DATA", REPO.parent / "shared" / "data" / "nigerian-songs.csv")
+)
 LESSON_COLUMNS = ["popularity", "danceability", "acousticness", "loudness", "energy"]
 
 

@@ -16,10 +16,12 @@ from tidyclust.errors import (
     did_you_mean,
 )
 
-__all__ = ["check_columns", "numeric_columns", "numeric_matrix", "check_int"]
+__all__ = ["check_columns", "check_int", "numeric_columns", "numeric_matrix"]
 
 
-def check_columns(frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str], arg: str = "columns") -> list[str]:
+def check_columns(
+    frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str], arg: str = "columns"
+) -> list[str]:
     """Check that every name in ``columns`` is a column of ``frame``; return them as a list.
 
     Raises :class:`ColumnNotFoundError` naming the first unknown column, the columns present and the
@@ -61,7 +63,9 @@ def numeric_matrix(
     if columns is None:
         columns = numeric_columns(frame)
         if not columns:
-            raise ColumnTypeError(f"{arg}: the data has no numeric columns (columns present: {', '.join(frame.columns)})")
+            raise ColumnTypeError(
+                f"{arg}: the data has no numeric columns (columns present: {', '.join(frame.columns)})"
+            )
     else:
         columns = check_columns(frame, columns, arg)
         if len(columns) == 0:
@@ -90,7 +94,9 @@ def numeric_matrix(
             )
         if col.dtype.is_float() and bool(col.is_infinite().any()):
             row = int(col.is_infinite().arg_true()[0]) + 1
-            raise DataValueError(f"data: column {name!r} has an infinite value at row {row}; remove or replace it")
+            raise DataValueError(
+                f"data: column {name!r} has an infinite value at row {row}; remove or replace it"
+            )
     matrix = np.ascontiguousarray(sub.to_numpy().astype(np.float64, copy=False))
     return matrix, list(columns)
 

@@ -76,7 +76,7 @@ def show(title: str, frame: pl.DataFrame) -> None:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    """``tidyclust data``: the rows read, kept by each filter step, the genre counts and the feature summary."""
+    """``tidyclust data``: rows read, rows kept by each filter step, genre counts, feature summary."""
     from tidyclust import data as data_mod
     from tidyclust import tidy
 
@@ -92,23 +92,19 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "data": ("read and filter the songs; print the counts and the feature summary", add_data_options, cmd_data),
+COMMANDS: dict[
+    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {
+    "data": (
+        "read and filter the songs; print the counts and the feature summary",
+        add_data_options,
+        cmd_data,
+    ),
 }
-
-
-def _register_optional_commands() -> None:
-    # Commands that live in their own modules register here, so this file stays a thin dispatcher.
-    try:
-        from tidyclust.report import CLI_COMMAND as report_command
-    except ImportError:
-        return
-    COMMANDS["report"] = report_command
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tidyclust`` command."""
-    _register_optional_commands()
     parser = argparse.ArgumentParser(
         prog="tidyclust", description="Tidy-data k-means clustering analytics of the Nigerian songs lesson."
     )

@@ -106,7 +106,9 @@ def resolve_source(source: str | os.PathLike[str] | None = None) -> Path:
     path = Path(text).expanduser()
     if not path.is_file():
         where = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise DataNotFoundError(f"source: {str(path)!r} {where}; give the path of the songs CSV or Parquet file")
+        raise DataNotFoundError(
+            f"source: {str(path)!r} {where}; give the path of the songs CSV or Parquet file"
+        )
     return path
 
 
@@ -136,10 +138,7 @@ def read_songs(source: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     (530, 16)
     """
     path = resolve_source(source)
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        frame = _read_parquet(path)
-    else:
-        frame = _read_csv(path)
+    frame = _read_parquet(path) if path.suffix.lower() in {".parquet", ".pq"} else _read_csv(path)
     if frame.height == 0:
         raise EmptyDataError(f"source: {str(path)!r} has a header but no rows; give a file with songs in it")
     return frame
@@ -164,7 +163,13 @@ def _read_csv(path: Path) -> pl.DataFrame:
     _check_header(header, path)
     # Read every column as text, then cast: casting locates a bad value (row and column) where a
     # typed read would only fail.
-    text = pl.read_csv(path, infer_schema=False)
+    try:
+        text = pl.read_csv(path, infer_schema=False)
+    except pl.exceptions.ComputeError as exc:
+        reason = str(exc).splitlines()[0]
+        raise DataValueError(
+            f"source: {str(path)!r} is not a well-formed CSV file ({reason}); check its quoting and commas"
+        ) from exc
     return _cast(text, path)
 
 

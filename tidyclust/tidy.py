@@ -95,8 +95,13 @@ def filter_steps(
             "rows_kept": rows_kept,
             "rows_dropped": [i - k for i, k in zip(rows_in, rows_kept, strict=True)],
         },
-        schema={"step": pl.String, "rule": pl.String, "rows_in": pl.Int64, "rows_kept": pl.Int64,
-                "rows_dropped": pl.Int64},
+        schema={
+            "step": pl.String,
+            "rule": pl.String,
+            "rows_in": pl.Int64,
+            "rows_kept": pl.Int64,
+            "rows_dropped": pl.Int64,
+        },
     )
 
 
@@ -119,7 +124,9 @@ def select_numeric(data: pl.DataFrame, *, label: str = LABEL) -> pl.DataFrame:
 def _features(data: pl.DataFrame, label: str | None) -> list[str]:
     features = [c for c in numeric_columns(data) if c != label]
     if not features:
-        raise ParameterError(f"data: no numeric columns to reshape (columns present: {', '.join(data.columns)})")
+        raise ParameterError(
+            f"data: no numeric columns to reshape (columns present: {', '.join(data.columns)})"
+        )
     return features
 
 

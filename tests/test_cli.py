@@ -1,0 +1,73 @@
+"""The command line as a user meets it: the output of `tidyclust data`, and one clear line per mistake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tidyclust import __version__
+from tidyclust.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tidyclust.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tidyclust {__version__}"
+
+
+def test_data_command_prints_the_lesson_numbers(songs_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "--data", str(songs_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Read 530 rows x 16 columns" in out
+    lines = out.splitlines()
+    popularity = next(line for line in lines if line.strip("│ ").startswith("popularity ") and "!=" in line)
+    assert "442" in popularity and "286" in popularity and "156" in popularity
+    for genre, n in [("afro dancehall", "206"), ("afropop", "61"), ("nigerian pop", "19")]:
+        assert any(genre in line and n in line for line in lines)
+    assert any(line.strip("│ ").startswith("danceability") for line in lines)
+
+
+def test_data_command_with_options(songs_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "--data", str(songs_path), "--genres", "afropop", "--min-popularity", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "popularity >= 30" in out
+    assert "nigerian pop" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "no/such/file.csv"], "tidyclust: error: source: 'no/such/file.csv' does not exist"),
+        (
+            ["--genres", "afropopp"],
+            "tidyclust: error: --genres: 'afropopp' is not a genre of the data; did you mean 'afropop'?",
+        ),
+        (["--min-popularity", "101"], "tidyclust: error: min_popularity: must be <= 100, got 101"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line(songs_path: Path, args: list[str], message: str) -> None:
+    if "--data" not in args:
+        args = ["--data", str(songs_path), *args]
+    result = run_cli("data", *args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_argparse_mistake_exits_2() -> None:
+    result = run_cli("data", "--min-popularity", "lots")
+    assert result.returncode == 2
+    assert "invalid int value: 'lots'" in result.stderr
+    assert "Traceback" not in result.stderr
