@@ -1,0 +1,465 @@
+"""Compiled k-means kernels (numba): Hartigan–Wong (AS 136, as in R's ``stats::kmeans``) and Lloyd.
+
+Private module; :mod:`tidyclust.model` is the public face. Everything here works on 0-based
+labels and a C-contiguous float64 matrix ``X`` (n x p) that has already been validated.
+
+The Hartigan–Wong kernel is a line-by-line translation of R's ``src/library/stats/src/kmns.f``
+(Hartigan & Wong 1979, Applied Statistics algorithm AS 136, as modified by B. D. Ripley and
+M. Maechler): the same optimal-transfer (``OPTRA``) and quick-transfer (``QTRAN``) stages, the same
+live set, the same early exits in the distance loops and the same order of floating-point
+operations, so that from the same initial centers it reproduces R's clustering, ``withinss`` and
+``iter``. ``fastmath`` is off on purpose: reassociating the sums would break that parity.
+
+Multi-start drivers run every start inside one compiled call; starts are shared among threads
+(``prange``), each thread keeps its best fit, and the best overall is the one with the smallest
+total within-cluster sum of squares, ties going to the earliest start, so the answer does not
+depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# kmns.f: ``DATA BIG /1.E30/`` is a single-precision literal stored in a double.
+BIG = float(np.float32(1e30))
+
+# ifault codes of kmns.f
+IFAULT_OK, IFAULT_EMPTY, IFAULT_MAXITER, IFAULT_QTRAN = 0, 1, 2, 4
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sqdist(X, i, C, cl, p):
+    s = 0.0
+    for j in range(p):
+        t = X[i, j] - C[cl, j]
+        s += t * t
+    return s
+
+
+@njit(cache=True, error_model="numpy")
+def _transfer(X, i, C, l1, l2, nc, an1, an2, p):
+    """Move point ``i`` from cluster ``l1`` to ``l2``; update centers and the n/(n±1) factors."""
+    al1 = float(nc[l1])
+    alw = al1 - 1.0
+    al2 = float(nc[l2])
+    alt = al2 + 1.0
+    for j in range(p):
+        C[l1, j] = (C[l1, j] * al1 - X[i, j]) / alw
+        C[l2, j] = (C[l2, j] * al2 + X[i, j]) / alt
+    nc[l1] -= 1
+    nc[l2] += 1
+    an2[l1] = alw / al1
+    an1[l1] = BIG
+    if alw > 1.0:
+        an1[l1] = alw / (alw - 1.0)
+    an1[l2] = alt / al2
+    an2[l2] = alt / (alt + 1.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _optra(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, indx):
+    """AS 136.1, the optimal-transfer stage. Steps are 1-based as in kmns.f; returns INDX."""
+    m, p = X.shape
+    k = C.shape[0]
+    for cl in range(k):
+        if itran[cl] == 1:
+            live[cl] = m + 1
+    for i in range(m):
+        step = i + 1
+        indx += 1
+        l1 = ic1[i]
+        l2 = ic2[i]
+        ll = l2
+        if nc[l1] != 1:
+            if ncp[l1] != 0:
+                d[i] = _sqdist(X, i, C, l1, p) * an1[l1]
+            r2 = _sqdist(X, i, C, l2, p) * an2[l2]
+            for cl in range(k):
+                if (step >= live[l1] and step >= live[cl]) or cl in (l1, ll):
+                    continue
+                rr = r2 / an2[cl]
+                dc = 0.0
+                over = False
+                for j in range(p):
+                    t = X[i, j] - C[cl, j]
+                    dc += t * t
+                    if dc >= rr:
+                        over = True
+                        break
+                if over:
+                    continue
+                r2 = dc * an2[cl]
+                l2 = cl
+            if r2 >= d[i]:
+                ic2[i] = l2
+            else:
+                indx = 0
+                live[l1] = m + step
+                live[l2] = m + step
+                ncp[l1] = step
+                ncp[l2] = step
+                _transfer(X, i, C, l1, l2, nc, an1, an2, p)
+                ic1[i] = l2
+                ic2[i] = l1
+        if indx == m:
+            return indx
+    for cl in range(k):
+        itran[cl] = 0
+        live[cl] -= m
+    return indx
+
+
+@njit(cache=True, error_model="numpy")
+def _qtran(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, indx, max_qtr):
+    """AS 136.2, the quick-transfer stage. Returns (INDX, exceeded max_qtr steps)."""
+    m, p = X.shape
+    icoun = 0
+    istep = 0
+    while True:
+        for i in range(m):
+            icoun += 1
+            istep += 1
+            if istep >= max_qtr:
+                return indx, True
+            l1 = ic1[i]
+            l2 = ic2[i]
+            if nc[l1] != 1:
+                if istep <= ncp[l1]:
+                    d[i] = _sqdist(X, i, C, l1, p) * an1[l1]
+                if istep < ncp[l1] or istep < ncp[l2]:
+                    r2 = d[i] / an2[l2]
+                    dd = 0.0
+                    over = False
+                    for j in range(p):
+                        t = X[i, j] - C[l2, j]
+                        dd += t * t
+                        if dd >= r2:
+                            over = True
+                            break
+                    if not over:
+                        icoun = 0
+                        indx = 0
+                        itran[l1] = 1
+                        itran[l2] = 1
+                        ncp[l1] = istep + m
+                        ncp[l2] = istep + m
+                        _transfer(X, i, C, l1, l2, nc, an1, an2, p)
+                        ic1[i] = l2
+                        ic2[i] = l1
+            if icoun == m:
+                return indx, False
+
+
+@njit(cache=True, error_model="numpy")
+def _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter):
+    """AS 136 main routine (KMNS) for 2 <= k < n. ``C`` holds the initial centers and is
+    overwritten with the final ones. Returns (iter, ifault) with R's meaning of both."""
+    m, p = X.shape
+    k = C.shape[0]
+    max_qtr = min(2147483647, 50 * m)
+    # For each point find its two closest centres, IC1(I) and IC2(I).
+    for i in range(m):
+        a = 0
+        b = 1
+        dt1 = _sqdist(X, i, C, 0, p)
+        dt2 = _sqdist(X, i, C, 1, p)
+        if dt1 > dt2:
+            a, b = 1, 0
+            dt1, dt2 = dt2, dt1
+        for cl in range(2, k):
+            db = 0.0
+            over = False
+            for j in range(p):
+                t = X[i, j] - C[cl, j]
+                db += t * t
+                if db >= dt2:
+                    over = True
+                    break
+            if over:
+                continue
+            if db >= dt1:
+                dt2 = db
+                b = cl
+            else:
+                dt2 = dt1
+                b = a
+                dt1 = db
+                a = cl
+        ic1[i] = a
+        ic2[i] = b
+    _centers_from_labels(X, ic1, C, nc)
+    for cl in range(k):
+        if nc[cl] == 0:
+            return 0, IFAULT_EMPTY
+        aa = float(nc[cl])
+        an2[cl] = aa / (aa + 1.0)
+        an1[cl] = BIG
+        if aa > 1.0:
+            an1[cl] = aa / (aa - 1.0)
+        itran[cl] = 1
+        ncp[cl] = -1
+    indx = 0
+    ifault = IFAULT_MAXITER
+    it = max_iter + 1  # the value of a Fortran DO variable after the loop ran out
+    for ij in range(1, max_iter + 1):
+        indx = _optra(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, indx)
+        if indx == m:
+            it, ifault = ij, IFAULT_OK
+            break
+        indx, exceeded = _qtran(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, indx, max_qtr)
+        if exceeded:
+            it, ifault = ij, IFAULT_QTRAN
+            break
+        if k == 2:
+            it, ifault = ij, IFAULT_OK
+            break
+        for cl in range(k):
+            ncp[cl] = 0
+    # Final centers and withinss, summed in kmns.f's order (column by column).
+    _centers_from_labels(X, ic1, C, nc)
+    for cl in range(k):
+        wss[cl] = 0.0
+    for j in range(p):
+        for i in range(m):
+            t = X[i, j] - C[ic1[i], j]
+            wss[ic1[i]] += t * t
+    return it, ifault
+
+
+@njit(cache=True, error_model="numpy")
+def _centers_from_labels(X, labels, C, nc):
+    """Unweighted cluster means in kmns.f's order (sum rows in order, then divide)."""
+    m, p = X.shape
+    k = C.shape[0]
+    for cl in range(k):
+        nc[cl] = 0
+        for j in range(p):
+            C[cl, j] = 0.0
+    for i in range(m):
+        cl = labels[i]
+        nc[cl] += 1
+        for j in range(p):
+            C[cl, j] += X[i, j]
+    for cl in range(k):
+        if nc[cl] > 0:
+            for j in range(p):
+                C[cl, j] /= nc[cl]
+
+
+def hartigan_wong(X: np.ndarray, centers: np.ndarray, max_iter: int = 10):
+    """One Hartigan–Wong run from explicit initial ``centers`` (k x p), as R's
+    ``kmeans(X, centers, iter.max = max_iter)``. Returns (labels0, centers, withinss, iter, ifault).
+
+    Internal; used by the R-parity tests. Needs 2 <= k < n.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    C = np.array(centers, dtype=np.float64, order="C")
+    m = X.shape[0]
+    k = C.shape[0]
+    ic1, ic2 = np.empty(m, np.int32), np.empty(m, np.int32)
+    nc, ncp, itran, live = (np.zeros(k, np.int64) for _ in range(4))
+    an1, an2, wss = np.zeros(k), np.zeros(k), np.zeros(k)
+    d = np.zeros(m)
+    it, ifault = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
+    return ic1, C, wss, int(it), int(ifault)
+
+
+@njit(cache=True, error_model="numpy")
+def _lloyd_core(X, w, C, labels, nc, wsum, wss, max_iter):
+    """Lloyd's algorithm as R's ``kmeans_Lloyd`` (assign, stop if nothing moved, recompute means),
+    with optional row weights. An emptied cluster (R would give NaN centers) gets the point that is
+    farthest from its center, as scikit-learn does. Returns (iter, converged)."""
+    m, p = X.shape
+    k = C.shape[0]
+    for i in range(m):
+        labels[i] = -1
+    it = 0
+    converged = False
+    while it < max_iter:
+        updated = False
+        for i in range(m):
+            best = np.inf
+            inew = 0
+            for cl in range(k):
+                dd = _sqdist(X, i, C, cl, p)
+                if dd < best:
+                    best = dd
+                    inew = cl
+            if labels[i] != inew:
+                updated = True
+                labels[i] = inew
+        if not updated:
+            converged = True
+            break
+        _weighted_centers(X, w, labels, C, nc, wsum)
+        it += 1
+    _weighted_centers(X, w, labels, C, nc, wsum)
+    for cl in range(k):
+        wss[cl] = 0.0
+    for i in range(m):
+        wss[labels[i]] += w[i] * _sqdist(X, i, C, labels[i], p)
+    return it + 1, converged
+
+
+@njit(cache=True, error_model="numpy")
+def _weighted_centers(X, w, labels, C, nc, wsum):
+    m, p = X.shape
+    k = C.shape[0]
+    old = C.copy()
+    for cl in range(k):
+        nc[cl] = 0
+        wsum[cl] = 0.0
+        for j in range(p):
+            C[cl, j] = 0.0
+    for i in range(m):
+        cl = labels[i]
+        nc[cl] += 1
+        wsum[cl] += w[i]
+        for j in range(p):
+            C[cl, j] += w[i] * X[i, j]
+    for cl in range(k):
+        if wsum[cl] > 0.0:
+            for j in range(p):
+                C[cl, j] /= wsum[cl]
+            continue
+        # Empty (or zero-weight) cluster: move it to the row farthest from its own center.
+        far = -1.0
+        arg = 0
+        for i in range(m):
+            if w[i] > 0.0 and nc[labels[i]] > 1:
+                dd = _sqdist(X, i, old, labels[i], p)
+                if dd > far:
+                    far = dd
+                    arg = i
+        for j in range(p):
+            C[cl, j] = X[arg, j]
+        nc[labels[arg]] -= 1
+        labels[arg] = cl
+        nc[cl] = 1
+        wsum[cl] = w[arg]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def multistart(X, w, starts, max_iter, lloyd, n_threads):
+    """Run every start (rows of ``starts`` = row indices of X used as initial centers) and keep the
+    best by total within-cluster sum of squares (ties: earliest start).
+
+    Starts are dealt round-robin to ``n_threads`` chunks run in parallel.
+    ``lloyd=False`` runs Hartigan–Wong (``w`` ignored), ``lloyd=True`` weighted Lloyd.
+    Returns (labels0, centers, withinss, sizes, iter, status, best_start, tot_per_start) where
+    status is the ifault code (Hartigan–Wong) or 0/2 converged/not (Lloyd).
+    """
+    m, p = X.shape
+    nstart, k = starts.shape
+    T = max(1, min(n_threads, nstart))
+    tot = np.full(nstart, np.inf)
+    b_tot = np.full(T, np.inf)
+    b_idx = np.full(T, -1, np.int64)
+    b_lab = np.empty((T, m), np.int32)
+    b_C = np.empty((T, k, p))
+    b_wss = np.empty((T, k))
+    b_nc = np.empty((T, k), np.int64)
+    b_it = np.zeros(T, np.int64)
+    b_st = np.zeros(T, np.int64)
+    for t in prange(T):
+        C = np.empty((k, p))
+        ic1 = np.empty(m, np.int32)
+        ic2 = np.empty(m, np.int32)
+        nc = np.zeros(k, np.int64)
+        ncp = np.zeros(k, np.int64)
+        itran = np.zeros(k, np.int64)
+        live = np.zeros(k, np.int64)
+        an1 = np.zeros(k)
+        an2 = np.zeros(k)
+        wss = np.zeros(k)
+        d = np.zeros(m)
+        for s in range(t, nstart, T):
+            for cl in range(k):
+                for j in range(p):
+                    C[cl, j] = X[starts[s, cl], j]
+            if lloyd:
+                it, conv = _lloyd_core(X, w, C, ic1, nc, an1, wss, max_iter)
+                status = 0 if conv else IFAULT_MAXITER
+            else:
+                it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
+                if status == IFAULT_EMPTY:
+                    continue
+            total = 0.0
+            for cl in range(k):
+                total += wss[cl]
+            tot[s] = total
+            if total < b_tot[t]:
+                b_tot[t] = total
+                b_idx[t] = s
+                b_lab[t, :] = ic1
+                b_C[t] = C
+                b_wss[t] = wss
+                b_nc[t] = nc
+                b_it[t] = it
+                b_st[t] = status
+    best = -1
+    for t in range(T):
+        if b_idx[t] >= 0 and (
+            best < 0 or b_tot[t] < b_tot[best] or (b_tot[t] == b_tot[best] and b_idx[t] < b_idx[best])
+        ):
+            best = t
+    if best < 0:  # every start failed (cannot happen with distinct data rows as starts)
+        best = 0
+    return b_lab[best], b_C[best], b_wss[best], b_nc[best], b_it[best], b_st[best], b_idx[best], tot
+
+
+@njit(cache=True, error_model="numpy")
+def floyd_starts(X, pool, draws):
+    """Row indices for each start: k distinct positions of ``pool`` by Floyd's sampling
+    (``draws[s, t]`` uniform in [0, n - k + t]), plus a flag per start that is False when two
+    chosen rows have equal values (the caller then redraws among the distinct rows)."""
+    nstart, k = draws.shape
+    n = pool.shape[0]
+    p = X.shape[1]
+    out = np.empty((nstart, k), np.int64)
+    ok = np.ones(nstart, np.bool_)
+    for s in range(nstart):
+        for t in range(k):
+            j = n - k + t
+            r = draws[s, t]
+            for u in range(t):
+                if out[s, u] == pool[r]:
+                    r = j
+                    break
+            out[s, t] = pool[r]
+        for a in range(k):
+            for b in range(a):
+                same = True
+                for c in range(p):
+                    if X[out[s, a], c] != X[out[s, b], c]:
+                        same = False
+                        break
+                if same:
+                    ok[s] = False
+    return out, ok
+
+
+@njit(cache=True, error_model="numpy")
+def count_distinct_rows(X, limit):
+    """Number of distinct rows of X, counting no further than ``limit``."""
+    m, p = X.shape
+    found = np.empty(limit, np.int64)
+    nf = 0
+    for i in range(m):
+        new = True
+        for f in range(nf):
+            same = True
+            for c in range(p):
+                if X[i, c] != X[found[f], c]:
+                    same = False
+                    break
+            if same:
+                new = False
+                break
+        if new:
+            found[nf] = i
+            nf += 1
+            if nf >= limit:
+                return nf
+    return nf
