@@ -1,0 +1,584 @@
+"""k-means fits with broom-style tidiers, and the k-grid results frame.
+
+The default algorithm is R's: Hartigan & Wong (1979), algorithm AS 136, translated from R's
+``stats::kmeans`` (``kmns.f``) into a numba kernel (:mod:`tidyclust._kmeans_kernels`). ``"lloyd"``
+is R's ``kmeans_Lloyd`` (numba, with optional row weights) and ``"elkan"`` is scikit-learn's exact
+Elkan algorithm run once per start.
+
+Conventions, as in the rest of tidyclust:
+
+* Starts: each of the ``nstart`` starts takes ``k`` rows with distinct values, chosen uniformly at
+  random with a :class:`numpy.random.Generator` seeded by ``seed``, as initial centers (R picks
+  ``k`` rows of ``unique(x)``); the start with the smallest total within-cluster sum of squares wins,
+  ties going to the earliest start.
+* Labels are 1-based and numbered by first appearance in the data: the cluster of row 1 is
+  cluster 1, the next new cluster met going down the rows is cluster 2, and so on. ``centers``,
+  ``sizes`` and ``withinss`` are in that order.
+* ``seed=None`` draws a fresh seed and records it in the fit, so every fit can be reproduced.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numba
+import numpy as np
+import polars as pl
+
+from tidyclust import _kmeans_kernels as kern
+from tidyclust._validate import check_columns, check_int, numeric_matrix
+from tidyclust.errors import ParameterError
+
+__all__ = ["KMeansConvergenceWarning", "KMeansFit", "KMeansGrid", "kmeans", "kmeans_grid"]
+
+Algorithm = Literal["hartigan-wong", "lloyd", "elkan"]
+ALGORITHMS: tuple[str, ...] = ("hartigan-wong", "lloyd", "elkan")
+# R's kmeans(iter.max = 10) for Hartigan–Wong; scikit-learn's 300 for Lloyd and Elkan, which
+# typically need more passes than Hartigan–Wong to settle.
+DEFAULT_MAX_ITER = {"hartigan-wong": 10, "lloyd": 300, "elkan": 300}
+
+
+class KMeansConvergenceWarning(UserWarning):
+    """The best start stopped before converging (R's "did not converge" / ifault 4 warnings)."""
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class KMeansFit:
+    """A k-means fit: an immutable value with broom-style tidiers.
+
+    ``centers`` are in the units of the data (when ``scale=True`` the fit runs on standardised
+    columns and the centers are mapped back with ``center_``/``scale_``); ``withinss``, ``totss``,
+    ``tot_withinss`` and ``betweenss`` are sums of squares in the space the fit sees, i.e. of
+    :meth:`model_matrix` (standardised units when ``scale=True``; weighted when weights were given).
+    """
+
+    k: int
+    columns: tuple[str, ...]
+    labels: np.ndarray
+    centers: np.ndarray
+    sizes: np.ndarray
+    withinss: np.ndarray
+    totss: float
+    tot_withinss: float
+    betweenss: float
+    iter: int
+    converged: bool
+    nstart: int
+    seed: int
+    algorithm: str
+    scale: bool = False
+    center_: np.ndarray | None = None
+    scale_: np.ndarray | None = None
+    method: str = field(default="kmeans")
+
+    def model_matrix(self, data: pl.DataFrame) -> np.ndarray:
+        """The float64 matrix the fit sees: ``columns`` of ``data``, standardised as fitted.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> fit = kmeans(pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]}), 2, seed=1)
+        >>> fit.model_matrix(pl.DataFrame({"x": [2.0]})).tolist()
+        [[2.0]]
+        """
+        X, _ = numeric_matrix(data, list(self.columns), arg="columns")
+        if self.scale:
+            X = (X - self.center_) / self.scale_
+        return np.ascontiguousarray(X)
+
+    def tidy(self) -> pl.DataFrame:
+        """One row per cluster: ``cluster``, ``size``, ``withinss``, then each feature's center.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> fit = kmeans(pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]}), 2, seed=1)
+        >>> fit.tidy().select("cluster", "size", "x").rows()
+        [(1, 2, 0.5), (2, 2, 10.5)]
+        """
+        frame = pl.DataFrame(
+            {
+                "cluster": pl.Series(np.arange(1, self.k + 1), dtype=pl.Int32),
+                "size": pl.Series(self.sizes, dtype=pl.Int64),
+                "withinss": pl.Series(self.withinss, dtype=pl.Float64),
+            }
+        )
+        return frame.with_columns(
+            pl.Series(name, self.centers[:, j], dtype=pl.Float64) for j, name in enumerate(self.columns)
+        )
+
+    def glance(self) -> pl.DataFrame:
+        """One row for the model: k, totss, tot_withinss, betweenss, iter, converged, nstart, seed, algorithm.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> fit = kmeans(pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]}), 2, seed=1)
+        >>> fit.glance()["tot_withinss"].item()
+        1.0
+        """
+        return pl.DataFrame(
+            {
+                "k": [self.k],
+                "totss": [self.totss],
+                "tot_withinss": [self.tot_withinss],
+                "betweenss": [self.betweenss],
+                "iter": [self.iter],
+                "converged": [self.converged],
+                "nstart": [self.nstart],
+                "seed": [self.seed],
+                "algorithm": [self.algorithm],
+            },
+            schema_overrides={"k": pl.Int32, "iter": pl.Int32, "nstart": pl.Int32, "seed": pl.UInt64},
+        )
+
+    def augment(self, data: pl.DataFrame) -> pl.DataFrame:
+        """The rows of ``data`` (the data the model was fitted on), same order, plus ``.cluster`` (Int32).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> df = pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]})
+        >>> kmeans(df, 2, seed=1).augment(df)[".cluster"].to_list()
+        [1, 1, 2, 2]
+        """
+        if not isinstance(data, pl.DataFrame):
+            raise ParameterError(f"data: expected a polars DataFrame, got {type(data).__name__}")
+        check_columns(data, list(self.columns), "data")
+        if data.height != self.labels.shape[0]:
+            raise ParameterError(
+                f"data: has {data.height} rows but the model was fitted on {self.labels.shape[0]}; "
+                "pass the data the model was fitted on (use predict() for new rows)"
+            )
+        return data.with_columns(pl.Series(".cluster", self.labels, dtype=pl.Int32))
+
+    def predict(self, new_data: pl.DataFrame) -> pl.Series:
+        """The cluster of the nearest center (in the fitted space) for each row of ``new_data``.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> fit = kmeans(pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]}), 2, seed=1)
+        >>> fit.predict(pl.DataFrame({"x": [9.0, -3.0]})).to_list()
+        [2, 1]
+        """
+        X = self.model_matrix(new_data)
+        C = self.centers if not self.scale else (self.centers - self.center_) / self.scale_
+        d2 = (X * X).sum(axis=1)[:, None] - 2.0 * X @ C.T + (C * C).sum(axis=1)[None, :]
+        return pl.Series(".cluster", d2.argmin(axis=1) + 1, dtype=pl.Int32)
+
+
+def _check_weights(weights: object, n: int) -> np.ndarray:
+    try:
+        w = np.asarray(weights.to_numpy() if isinstance(weights, pl.Series) else weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"weights: expected numbers, one per row ({exc})") from None
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ParameterError(f"weights: expected one weight per row ({n}), got shape {w.shape}")
+    if not np.isfinite(w).all():
+        raise ParameterError("weights: contains NaN or infinity; give finite non-negative weights")
+    if (w < 0).any():
+        bad = int(np.flatnonzero(w < 0)[0])
+        raise ParameterError(f"weights: must be non-negative, got {w[bad]} at row {bad + 1}")
+    if not (w > 0).any():
+        raise ParameterError("weights: all weights are zero; at least one row needs a positive weight")
+    return np.ascontiguousarray(w)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    X: np.ndarray
+    columns: tuple[str, ...]
+    center_: np.ndarray | None
+    scale_: np.ndarray | None
+    w: np.ndarray | None
+    totss: float
+
+
+def _prepare(data, columns, scale, weights, algorithm) -> _Prepared:
+    """Validate and convert once: the fitted matrix, scaling vectors, weights and totss."""
+    if algorithm not in ALGORITHMS:
+        raise ParameterError(
+            f"algorithm: {algorithm!r} is not a k-means algorithm; "
+            f"choose one of {', '.join(map(repr, ALGORITHMS))}"
+        )
+    X, cols = numeric_matrix(data, columns)
+    n = X.shape[0]
+    if n < 2:
+        raise ParameterError(f"data: has {n} row; k-means needs at least 2 rows")
+    w = None
+    if weights is not None:
+        if algorithm == "hartigan-wong":
+            raise ParameterError(
+                "weights: the Hartigan–Wong algorithm (like R's kmeans) has no row weights; "
+                "use algorithm='lloyd' or algorithm='elkan' for weighted k-means"
+            )
+        w = _check_weights(weights, n)
+    center_ = scale_ = None
+    if scale:
+        # R's scale(): centre on the column mean, divide by the sd with n - 1.
+        center_ = X.mean(axis=0)
+        scale_ = X.std(axis=0, ddof=1)
+        const = [c for c, s in zip(cols, scale_, strict=True) if not s > 0]
+        if const:
+            raise ParameterError(
+                f"scale: column {const[0]!r} is constant (sd 0), so it cannot be standardised; "
+                "drop it from columns or use scale=False"
+            )
+        X = np.ascontiguousarray((X - center_) / scale_)
+        center_, scale_ = _readonly(center_), _readonly(scale_)
+    if w is None:
+        totss = float(((X - X.mean(axis=0)) ** 2).sum())
+    else:
+        mean = (w[:, None] * X).sum(axis=0) / w.sum()
+        totss = float((w[:, None] * (X - mean) ** 2).sum())
+    return _Prepared(X, tuple(cols), center_, scale_, w, totss)
+
+
+def _draw_starts(
+    X: np.ndarray, k: int, nstart: int, rng: np.random.Generator, pool: np.ndarray
+) -> np.ndarray:
+    """``nstart`` x ``k`` row indices, each start ``k`` rows of ``pool`` with distinct values."""
+    n = pool.shape[0]
+    draws = rng.integers(0, np.arange(n - k + 1, n + 1), size=(nstart, k))
+    starts, ok = kern.floyd_starts(X, pool, draws)
+    if not ok.all():
+        # Some start picked two equal rows: redraw those among the distinct rows, as R samples
+        # from unique(x).
+        _, first = np.unique(X[pool], axis=0, return_index=True)
+        distinct = pool[np.sort(first)]
+        for s in np.flatnonzero(~ok):
+            starts[s] = rng.choice(distinct, size=k, replace=False)
+    return starts
+
+
+def _check_k(k: object, X: np.ndarray, arg: str = "k") -> int:
+    k = check_int(k, arg, minimum=1, hint="; k is the number of clusters")
+    distinct = kern.count_distinct_rows(X, k)
+    if distinct < k:
+        raise ParameterError(
+            f"{arg}: {k} clusters asked for but the data has only {distinct} distinct row(s); "
+            f"choose k <= {distinct}"
+        )
+    return k
+
+
+def _fit_prepared(
+    prep: _Prepared, k: int, nstart: int, seed: int, algorithm: str, max_iter: int
+) -> KMeansFit:
+    X, w = prep.X, prep.w
+    n = X.shape[0]
+    if k == 1 or k == n:
+        # Trivial fits (R switches k = 1 to MacQueen, whose answer is the same: one pass, iter 1).
+        lab0 = np.zeros(n, np.int32) if k == 1 else np.arange(n, dtype=np.int32)
+        res = _summarise(X, w, lab0, k, it=1, status=0)
+        if k == 1:  # exactly totss, so that betweenss is exactly 0
+            res = (*res[:3], np.array([prep.totss]), *res[4:])
+    else:
+        rng = np.random.default_rng(seed)
+        pool = np.arange(n) if w is None else np.flatnonzero(w > 0)
+        if pool.shape[0] < k:
+            raise ParameterError(f"k: {k} clusters but only {pool.shape[0]} rows have positive weight")
+        starts = _draw_starts(X, k, nstart, rng, pool)
+        if algorithm == "elkan":
+            res = _elkan(X, w, starts, max_iter)
+        else:
+            ww = w if w is not None else np.ones(1)
+            lab0, C, wss, nc, it, status, _, _ = kern.multistart(
+                X, ww, starts, max_iter, algorithm == "lloyd", numba.get_num_threads()
+            )
+            lab, perm = _relabel(lab0, k)
+            res = lab, C[perm], nc[perm], wss[perm], int(it), int(status)
+    lab0, centers, sizes, withinss, it, status = res
+    if status == kern.IFAULT_QTRAN:
+        warnings.warn(
+            f"kmeans: Quick-TRANSfer stage steps exceeded maximum (= {50 * n}); the fit may not be a "
+            "local optimum (R warns the same); try more starts or scale=True",
+            KMeansConvergenceWarning,
+            stacklevel=3,
+        )
+    elif status == kern.IFAULT_MAXITER:
+        warnings.warn(
+            f"kmeans: did not converge in {max_iter} iterations; raise max_iter",
+            KMeansConvergenceWarning,
+            stacklevel=3,
+        )
+    if prep.scale_ is not None:
+        centers = centers * prep.scale_ + prep.center_
+    tot_withinss = float(np.sum(withinss))
+    return KMeansFit(
+        k=k,
+        columns=prep.columns,
+        labels=_readonly(lab0 + 1),
+        centers=_readonly(centers),
+        sizes=_readonly(sizes),
+        withinss=_readonly(withinss),
+        totss=prep.totss,
+        tot_withinss=tot_withinss,
+        betweenss=prep.totss - tot_withinss,
+        iter=it,
+        converged=status == 0,
+        nstart=nstart,
+        seed=seed,
+        algorithm=algorithm,
+        scale=prep.scale_ is not None,
+        center_=prep.center_,
+        scale_=prep.scale_,
+    )
+
+
+def _relabel(lab0: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """0-based labels numbered by first appearance, and ``perm`` (new label i was old ``perm[i]``)."""
+    seen = np.full(k, np.iinfo(np.int64).max)
+    np.minimum.at(seen, lab0, np.arange(lab0.shape[0]))
+    perm = np.argsort(seen, kind="stable")  # never-used labels (if any) go last
+    inverse = np.empty(k, np.int32)
+    inverse[perm] = np.arange(k, dtype=np.int32)
+    return inverse[lab0], perm
+
+
+def _summarise(X, w, lab0, k, *, it, status):
+    """Relabel by first appearance and compute centers, sizes and withinss in that order."""
+    lab, _ = _relabel(lab0, k)
+    ww = np.ones(X.shape[0]) if w is None else w
+    sizes = np.bincount(lab, minlength=k).astype(np.int64)
+    wsum = np.bincount(lab, weights=ww, minlength=k)
+    centers = np.stack([np.bincount(lab, weights=ww * X[:, j], minlength=k) for j in range(X.shape[1])], 1)
+    centers /= wsum[:, None]
+    resid = X - centers[lab]
+    withinss = np.bincount(lab, weights=ww * (resid * resid).sum(axis=1), minlength=k)
+    return lab.astype(np.int32), centers, sizes, withinss, it, status
+
+
+def _elkan(X, w, starts, max_iter):
+    """scikit-learn's exact Elkan algorithm, one run per start; best by inertia (earliest on ties)."""
+    from sklearn.cluster import KMeans
+
+    best = None
+    for s in range(starts.shape[0]):
+        km = KMeans(
+            starts.shape[1], init=X[starts[s]], n_init=1, algorithm="elkan", max_iter=max_iter, tol=0.0
+        )
+        km.fit(X, sample_weight=w)
+        if best is None or km.inertia_ < best.inertia_:
+            best = km
+    status = 0 if best.n_iter_ < max_iter else kern.IFAULT_MAXITER
+    return _summarise(
+        X, w, best.labels_.astype(np.int32), starts.shape[1], it=int(best.n_iter_), status=status
+    )
+
+
+def _resolve(nstart, seed, max_iter, algorithm) -> tuple[int, int, int]:
+    nstart = check_int(nstart, "nstart", minimum=1, hint="; nstart is the number of random starts")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    seed = check_int(seed, "seed", minimum=0)
+    default = DEFAULT_MAX_ITER.get(algorithm, 10)
+    max_iter = default if max_iter is None else check_int(max_iter, "max_iter", minimum=1)
+    return nstart, seed, max_iter
+
+
+def kmeans(
+    data: pl.DataFrame,
+    k: int,
+    *,
+    columns: Sequence[str] | None = None,
+    nstart: int = 25,
+    seed: int | None = None,
+    algorithm: Algorithm = "hartigan-wong",
+    max_iter: int | None = None,
+    scale: bool = False,
+    weights: Sequence[float] | np.ndarray | pl.Series | None = None,
+) -> KMeansFit:
+    """k-means clustering as R's ``stats::kmeans``, best of ``nstart`` random starts.
+
+    Parameters
+    ----------
+    data
+        A polars DataFrame.
+    k
+        Number of clusters, 1 <= k <= number of distinct rows.
+    columns
+        Columns to cluster on; ``None`` = every numeric column.
+    nstart
+        Number of random starts (each: ``k`` distinct rows as initial centers); the best by
+        ``tot_withinss`` is kept.
+    seed
+        Seed of the :class:`numpy.random.Generator` that draws the starts. ``None`` draws a fresh
+        seed, recorded in ``fit.seed``.
+    algorithm
+        ``"hartigan-wong"`` (R's default, AS 136), ``"lloyd"`` or ``"elkan"``.
+    max_iter
+        Iteration cap per start; ``None`` = 10 for Hartigan–Wong (R's ``iter.max``), 300 otherwise.
+        If the best start hits it, a :class:`KMeansConvergenceWarning` is issued.
+    scale
+        Standardise the columns first as R's ``scale()`` (mean 0, sd with n - 1). ``centers`` are
+        reported in the original units; the sums of squares are in standardised units.
+    weights
+        Optional non-negative weight per row (weighted k-means); only for ``"lloyd"`` and
+        ``"elkan"`` — Hartigan–Wong, like R's, has none.
+
+    Returns
+    -------
+    KMeansFit
+        Labels 1-based and numbered by first appearance in the data (row 1 is in cluster 1).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0], "y": [0.0, 0.0, 5.0, 5.0]})
+    >>> fit = kmeans(df, 2, seed=42)
+    >>> fit.labels.tolist(), fit.tot_withinss
+    ([1, 1, 2, 2], 1.0)
+    """
+    nstart, seed, max_iter = _resolve(nstart, seed, max_iter, algorithm)
+    prep = _prepare(data, columns, scale, weights, algorithm)
+    k = _check_k(k, prep.X)
+    return _fit_prepared(prep, k, nstart, seed, algorithm, max_iter)
+
+
+def grid_seed(seed: int, k: int) -> int:
+    """The seed :func:`kmeans_grid` uses for ``k``: ``SeedSequence(seed, spawn_key=(k,))``'s first
+    64-bit word, shifted to 63 bits. It depends only on ``seed`` and ``k``, not on the rest of the grid."""
+    state = np.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1, np.uint64)[0]
+    return int(state >> 1)
+
+
+@dataclass(frozen=True, eq=False)
+class KMeansGrid:
+    """Fits for a range of k and their summary frame (see :func:`kmeans_grid`)."""
+
+    frame: pl.DataFrame
+    fits: dict[int, KMeansFit]
+    columns: tuple[str, ...]
+    k: tuple[int, ...]
+
+    def fit(self, k: int) -> KMeansFit:
+        """The fit for ``k``.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> grid = kmeans_grid(pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]}), k=[1, 2], seed=1)
+        >>> grid.fit(2).k
+        2
+        """
+        if k not in self.fits:
+            raise ParameterError(f"k: {k!r} is not in the grid; fitted k are {', '.join(map(str, self.k))}")
+        return self.fits[k]
+
+
+def _silhouette_function() -> Callable[[np.ndarray, np.ndarray], float]:
+    try:
+        from tidyclust.metrics import mean_silhouette
+    except ImportError:  # TEMPORARY: until tidyclust.metrics lands
+        from sklearn.metrics import silhouette_score as mean_silhouette
+    return mean_silhouette
+
+
+def _ch_db(X: np.ndarray, lab: np.ndarray, k: int) -> dict[str, float]:
+    """Calinski–Harabasz and Davies–Bouldin indices, as ``sklearn.metrics.calinski_harabasz_score``
+    and ``davies_bouldin_score`` compute them (the tests check equality), without their per-call
+    validation overhead (~2 ms a k, more than the lesson-size fit itself)."""
+    n = X.shape[0]
+    sizes = np.bincount(lab, minlength=k + 1)[1:].astype(np.float64)
+    sums = np.stack([np.bincount(lab, weights=X[:, j], minlength=k + 1)[1:] for j in range(X.shape[1])], 1)
+    C = sums / sizes[:, None]
+    resid = X - C[lab - 1]
+    dist2 = (resid * resid).sum(axis=1)
+    intra = float(dist2.sum())
+    extra = float((sizes * ((C - X.mean(axis=0)) ** 2).sum(axis=1)).sum())
+    ch = 1.0 if intra == 0.0 else extra * (n - k) / (intra * (k - 1.0))
+    s = np.bincount(lab, weights=np.sqrt(dist2), minlength=k + 1)[1:] / sizes
+    diff = C[:, None, :] - C[None, :, :]
+    M = np.sqrt((diff * diff).sum(axis=2))
+    if np.allclose(s, 0) or np.allclose(M, 0):
+        db = 0.0
+    else:
+        M[M == 0] = np.inf
+        db = float(((s[:, None] + s[None, :]) / M).max(axis=1).mean())
+    return {"calinski_harabasz": float(ch), "davies_bouldin": db}
+
+
+def kmeans_grid(
+    data: pl.DataFrame,
+    k: Iterable[int] = range(1, 11),
+    *,
+    columns: Sequence[str] | None = None,
+    nstart: int = 25,
+    seed: int | None = None,
+    algorithm: Algorithm = "hartigan-wong",
+    max_iter: int | None = None,
+    scale: bool = False,
+    weights: Sequence[float] | np.ndarray | pl.Series | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> KMeansGrid:
+    """Fit :func:`kmeans` for every ``k`` (the elbow / silhouette grid) on data validated once.
+
+    Each ``k`` gets its own seed, :func:`grid_seed` ``(seed, k)``, so ``grid.fit(k)`` equals
+    ``kmeans(data, k, seed=grid_seed(seed, k), ...)`` whatever else is in the grid.
+
+    Returns
+    -------
+    KMeansGrid
+        ``.frame`` has one row per k: k, totss, tot_withinss, betweenss, iter, silhouette (mean
+        silhouette width, null for k = 1), calinski_harabasz, davies_bouldin (null for k = 1) and
+        seconds (fit time); ``.fit(k)``, ``.fits``, ``.columns``, ``.k``.
+        ``progress(done, total, k)`` is called after each k.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0, 20.0, 21.0]})
+    >>> kmeans_grid(df, k=[1, 2, 3], seed=1).frame["tot_withinss"].to_list()
+    [350.0, 54.5, 1.5]
+    """
+    mean_silhouette = _silhouette_function()
+    nstart, seed, max_iter = _resolve(nstart, seed, max_iter, algorithm)
+    if isinstance(k, int):
+        k = [k]
+    prep = _prepare(data, columns, scale, weights, algorithm)
+    ks = tuple(_check_k(kk, prep.X, "k") for kk in k)
+    if not ks:
+        raise ParameterError("k: the grid is empty; give at least one k, e.g. range(1, 11)")
+    if len(set(ks)) != len(ks):
+        raise ParameterError(f"k: the grid repeats a value ({', '.join(map(str, ks))}); give each k once")
+    fits: dict[int, KMeansFit] = {}
+    rows = []
+    for done, kk in enumerate(ks, start=1):
+        t0 = time.perf_counter()
+        fit = _fit_prepared(prep, kk, nstart, grid_seed(seed, kk), algorithm, max_iter)
+        seconds = time.perf_counter() - t0
+        lab = fit.labels
+        multi = 1 < kk < prep.X.shape[0]
+        rows.append(
+            {
+                "k": kk,
+                "totss": fit.totss,
+                "tot_withinss": fit.tot_withinss,
+                "betweenss": fit.betweenss,
+                "iter": fit.iter,
+                "silhouette": float(mean_silhouette(prep.X, lab)) if multi else None,
+                **(_ch_db(prep.X, lab, kk) if multi else {"calinski_harabasz": None, "davies_bouldin": None}),
+                "seconds": seconds,
+            }
+        )
+        fits[kk] = fit
+        if progress is not None:
+            progress(done, len(ks), kk)
+    schema = {
+        "k": pl.Int32, "totss": pl.Float64, "tot_withinss": pl.Float64, "betweenss": pl.Float64,
+        "iter": pl.Int32, "silhouette": pl.Float64, "calinski_harabasz": pl.Float64,
+        "davies_bouldin": pl.Float64, "seconds": pl.Float64,
+    }  # fmt: skip
+    return KMeansGrid(frame=pl.DataFrame(rows, schema=schema), fits=fits, columns=prep.columns, k=ks)
