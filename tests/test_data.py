@@ -186,3 +186,17 @@ def test_unreachable_url_says_how_to_pass_a_local_file(cache: Path) -> None:
         DownloadError, match=r"could not download .* no network\? pass a local copy with --data PATH"
     ):
         read_songs(f"http://127.0.0.1:{port}/nigerian-songs.csv")
+
+
+def test_scan_songs_is_lazy_and_exact(songs_path: Path, songs: pl.DataFrame, tmp_path: Path) -> None:
+    from tidyclust.data import scan_songs
+
+    lazy = scan_songs(songs_path)
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().equals(songs)
+    songs.write_parquet(tmp_path / "songs.parquet")
+    assert scan_songs(tmp_path / "songs.parquet").collect().equals(songs)
+    text = songs_path.read_text(encoding="utf-8").replace("energy", "energie", 1)
+    (tmp_path / "typo.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(ColumnNotFoundError, match=r"no column 'energy'; did you mean 'energie'\?"):
+        scan_songs(tmp_path / "typo.csv")

@@ -287,3 +287,14 @@ songs_frames = (
 def test_parity_on_generated_data(frame: pl.DataFrame, genres: list[str], min_popularity: int | None) -> None:
     for name, _, call in _verbs(frame, genres, min_popularity):
         _assert_same(name, call(tidy), call(sql))
+
+
+def test_lazy_input_gives_the_same_frames(songs_path: Path, songs: pl.DataFrame) -> None:
+    from tidyclust.data import scan_songs
+
+    lazy = scan_songs(songs_path)
+    for verb in ["filter_songs", "filter_steps", "count_by", "select_numeric", "pivot_longer", "feature_summary"]:
+        eager = getattr(tidy, verb)(songs)
+        _assert_same(verb, getattr(tidy, verb)(lazy), eager)
+        _assert_same(verb, getattr(sql, verb)(lazy), eager)
+    assert tidy.prepare(lazy, ["popularity"]).data.equals(tidy.prepare(songs, ["popularity"]).data)

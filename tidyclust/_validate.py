@@ -143,20 +143,21 @@ def filter_rules(genres: Sequence[str], min_popularity: int | None) -> tuple[str
     return genre_rule, popularity_rule
 
 
-def check_label(frame: pl.DataFrame, label: str) -> str:
+def check_label(frame: pl.DataFrame | pl.LazyFrame, label: str) -> str:
     """Check that ``label`` names a column of ``frame``."""
     return check_columns(frame, [label], "label")[0]
 
 
-def check_model_columns(frame: pl.DataFrame, columns: Sequence[str] | None) -> list[str]:
+def check_model_columns(frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str] | None) -> list[str]:
     """Model columns: named ones must exist and be numeric; ``None`` means every numeric column."""
     if columns is None:
         return numeric_columns(frame)
     columns = check_columns(frame, columns, "columns")
+    schema = frame.collect_schema()
     for name in columns:
-        if not frame.schema[name].is_numeric():
+        if not schema[name].is_numeric():
             raise ColumnTypeError(
-                f"columns: column {name!r} has type {frame.schema[name]}, not a number; choose numeric "
+                f"columns: column {name!r} has type {schema[name]}, not a number; choose numeric "
                 f"columns (numeric columns present: {', '.join(numeric_columns(frame)) or 'none'})"
             )
     return columns

@@ -25,7 +25,15 @@ from tidyclust.errors import (
     did_you_mean,
 )
 
-__all__ = ["LESSON_SHA256", "LESSON_URL", "SONGS_SCHEMA", "read_songs", "resolve_source", "sha256_file"]
+__all__ = [
+    "LESSON_SHA256",
+    "LESSON_URL",
+    "SONGS_SCHEMA",
+    "read_songs",
+    "resolve_source",
+    "scan_songs",
+    "sha256_file",
+]
 
 LESSON_URL = (
     "https://raw.githubusercontent.com/microsoft/ML-For-Beginners/main/5-Clustering/data/nigerian-songs.csv"
@@ -200,3 +208,29 @@ def _cast(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
         casts.append(converted)
     extras = [frame.get_column(c) for c in frame.columns if c not in SONGS_SCHEMA]
     return pl.DataFrame(casts + extras)
+
+
+def scan_songs(source: str | os.PathLike[str] | None = None) -> pl.LazyFrame:
+    """A lazy frame over the songs file, for files too large to read whole.
+
+    The header is checked now (a missing column is an error at once); the rows are parsed with
+    :data:`SONGS_SCHEMA` by Polars' engine when the query runs, so a 10-million-row file is filtered
+    and reshaped without its text ever being in memory. Unlike :func:`read_songs`, a malformed value
+    surfaces when the query runs, as Polars' own error.
+
+    Examples
+    --------
+    >>> from tidyclust import tidy
+    >>> kept = tidy.filter_songs(scan_songs("../shared/data/nigerian-songs.csv"))  # doctest: +SKIP
+    >>> kept.height  # doctest: +SKIP
+    286
+    """
+    path = resolve_source(source)
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        frame = pl.scan_parquet(path)
+        _check_header(frame.collect_schema().names(), path)
+        return frame.with_columns(pl.col(name).cast(dtype) for name, dtype in SONGS_SCHEMA.items())
+    if path.stat().st_size == 0:
+        raise EmptyDataError(f"source: {str(path)!r} is empty (0 bytes); give the songs CSV file")
+    _check_header(pl.read_csv(path, n_rows=0).columns, path)
+    return pl.scan_csv(path, schema_overrides=SONGS_SCHEMA)

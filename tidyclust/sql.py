@@ -29,7 +29,7 @@ from tidyclust._validate import (
     check_model_columns,
     filter_rules,
 )
-from tidyclust.tidy import LABEL, LESSON_GENRES, Prepared
+from tidyclust.tidy import LABEL, LESSON_GENRES, Frame, Prepared
 
 __all__ = [
     "connect",
@@ -82,7 +82,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 def run(
     name: str,
-    data: pl.DataFrame,
+    data: Frame,
     params: dict[str, Any] | None = None,
     *,
     con: duckdb.DuckDBPyConnection | None = None,
@@ -102,7 +102,7 @@ def run(
 
 
 def filter_songs(
-    data: pl.DataFrame,
+    data: Frame,
     *,
     genres: Sequence[str] = LESSON_GENRES,
     min_popularity: int | None = None,
@@ -116,7 +116,7 @@ def filter_songs(
 
 
 def filter_steps(
-    data: pl.DataFrame,
+    data: Frame,
     *,
     genres: Sequence[str] = LESSON_GENRES,
     min_popularity: int | None = None,
@@ -137,7 +137,7 @@ def filter_steps(
 
 
 def count_by(
-    data: pl.DataFrame, column: str = LABEL, *, con: duckdb.DuckDBPyConnection | None = None
+    data: Frame, column: str = LABEL, *, con: duckdb.DuckDBPyConnection | None = None
 ) -> pl.DataFrame:
     """SQL twin of :func:`tidyclust.tidy.count_by` (``sql/count_by.sql``)."""
     column = check_columns(data, [column], "column")[0]
@@ -145,7 +145,7 @@ def count_by(
 
 
 def select_numeric(
-    data: pl.DataFrame, *, label: str = LABEL, con: duckdb.DuckDBPyConnection | None = None
+    data: Frame, *, label: str = LABEL, con: duckdb.DuckDBPyConnection | None = None
 ) -> pl.DataFrame:
     """SQL twin of :func:`tidyclust.tidy.select_numeric` (``sql/select_numeric.sql``)."""
     label = check_label(data, label)
@@ -153,7 +153,7 @@ def select_numeric(
 
 
 def pivot_longer(
-    data: pl.DataFrame, *, label: str = LABEL, con: duckdb.DuckDBPyConnection | None = None
+    data: Frame, *, label: str = LABEL, con: duckdb.DuckDBPyConnection | None = None
 ) -> pl.DataFrame:
     """SQL twin of :func:`tidyclust.tidy.pivot_longer` (``sql/pivot_longer.sql``)."""
     label = check_label(data, label)
@@ -162,7 +162,7 @@ def pivot_longer(
 
 
 def feature_summary(
-    data: pl.DataFrame,
+    data: Frame,
     *,
     label: str = LABEL,
     by_group: bool = False,
@@ -178,7 +178,7 @@ def feature_summary(
 
 
 def prepare(
-    data: pl.DataFrame,
+    data: Frame,
     columns: Sequence[str] | None = None,
     *,
     scale: bool = False,
@@ -191,5 +191,5 @@ def prepare(
         tidy.check_scalable(kept, columns)
         # scale_columns.sql drops the same rows again, then standardises; it returns the model columns
         # last, so put the data's column order back.
-        kept = run("scale_columns", data, {"columns": columns}, con=con).select(data.columns)
-    return Prepared(kept, tuple(columns), data.height - kept.height, scale)
+        kept = run("scale_columns", data, {"columns": columns}, con=con).select(data.collect_schema().names())
+    return Prepared(kept, tuple(columns), tidy.n_rows_of(data) - kept.height, scale)

@@ -42,6 +42,10 @@ LESSON_COLUMNS: tuple[str, ...] = ("popularity", "danceability", "acousticness",
 
 LABEL = "artist_top_genre"
 
+#: Every verb takes an in-memory frame or a lazy one (e.g. from :func:`tidyclust.data.scan_songs`);
+#: lazy input is planned and run by Polars' engine without loading the whole file first.
+Frame = pl.DataFrame | pl.LazyFrame
+
 
 def _popularity_ok(min_popularity: int | None) -> pl.Expr:
     if min_popularity is None:
@@ -50,7 +54,7 @@ def _popularity_ok(min_popularity: int | None) -> pl.Expr:
 
 
 def filter_songs(
-    data: pl.DataFrame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
+    data: Frame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
 ) -> pl.DataFrame:
     """Keep the songs of ``genres`` that pass the popularity rule (the lesson's ``filter``).
 
@@ -67,24 +71,22 @@ def filter_songs(
     genres = check_genres(genres)
     min_popularity = check_min_popularity(min_popularity)
     check_columns(data, [LABEL, "popularity"], "data")
-    return data.filter(pl.col(LABEL).is_in(genres) & _popularity_ok(min_popularity))
+    return data.lazy().filter(pl.col(LABEL).is_in(genres) & _popularity_ok(min_popularity)).collect()
 
 
 def filter_steps(
-    data: pl.DataFrame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
+    data: Frame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
 ) -> pl.DataFrame:
     """Rows in, kept and dropped by each step of :func:`filter_songs` (read, genre, popularity)."""
     genres = check_genres(genres)
     min_popularity = check_min_popularity(min_popularity)
     check_columns(data, [LABEL, "popularity"], "data")
     genre_rule, popularity_rule = filter_rules(genres, min_popularity)
-    flags = data.select(
-        genre_ok=pl.col(LABEL).is_in(genres).fill_null(False),
-        popularity_ok=_popularity_ok(min_popularity).fill_null(False),
+    genre_ok = pl.col(LABEL).is_in(genres).fill_null(False)
+    both_ok = genre_ok & _popularity_ok(min_popularity).fill_null(False)
+    n, n_genre, n_both = (
+        data.lazy().select(pl.len(), genre_ok.sum().alias("g"), both_ok.sum().alias("b")).collect().row(0)
     )
-    n = flags.height
-    n_genre = int(flags.get_column("genre_ok").sum())
-    n_both = int((flags.get_column("genre_ok") & flags.get_column("popularity_ok")).sum())
     rows_in = [n, n, n_genre]
     rows_kept = [n, n_genre, n_both]
     return pl.DataFrame(
@@ -105,23 +107,25 @@ def filter_steps(
     )
 
 
-def count_by(data: pl.DataFrame, column: str = LABEL) -> pl.DataFrame:
+def count_by(data: Frame, column: str = LABEL) -> pl.DataFrame:
     """Rows per value of ``column``, most frequent first, ties by value (``dplyr::count(sort = TRUE)``)."""
     column = check_columns(data, [column], "column")[0]
     return (
-        data.group_by(column)
+        data.lazy()
+        .group_by(column)
         .agg(n=pl.len().cast(pl.Int64))
         .sort(["n", column], descending=[True, False], nulls_last=True)
+        .collect()
     )
 
 
-def select_numeric(data: pl.DataFrame, *, label: str = LABEL) -> pl.DataFrame:
+def select_numeric(data: Frame, *, label: str = LABEL) -> pl.DataFrame:
     """The label column plus every numeric column, in data order (``select(label, where(is.numeric))``)."""
     label = check_label(data, label)
-    return data.select([label, *[c for c in numeric_columns(data) if c != label]])
+    return data.lazy().select([label, *_features(data, label)]).collect()
 
 
-def _features(data: pl.DataFrame, label: str | None) -> list[str]:
+def _features(data: Frame, label: str | None) -> list[str]:
     features = [c for c in numeric_columns(data) if c != label]
     if not features:
         raise ParameterError(
@@ -130,15 +134,20 @@ def _features(data: pl.DataFrame, label: str | None) -> list[str]:
     return features
 
 
-def pivot_longer(data: pl.DataFrame, *, label: str = LABEL) -> pl.DataFrame:
+def pivot_longer(data: Frame, *, label: str = LABEL) -> pl.DataFrame:
     """Every numeric column into (label, feature_names, values), in tidyr's row order.
 
     Row 1's features in column order, then row 2's, and so on; missing values are kept.
     """
     label = check_label(data, label)
     features = _features(data, label)
+    return _long(data, label, features).collect()
+
+
+def _long(data: Frame, label: str, features: list[str]) -> pl.LazyFrame:
     return (
-        data.select([label, *features])
+        data.lazy()
+        .select([label, *features])
         .with_row_index("_row")
         .with_columns(pl.col(features).cast(pl.Float64))
         .unpivot(index=["_row", label], on=features, variable_name="feature_names", value_name="values")
@@ -167,7 +176,7 @@ def _summary_aggs() -> list[pl.Expr]:
     ]
 
 
-def feature_summary(data: pl.DataFrame, *, label: str = LABEL, by_group: bool = False) -> pl.DataFrame:
+def feature_summary(data: Frame, *, label: str = LABEL, by_group: bool = False) -> pl.DataFrame:
     """Box-plot statistics of every numeric feature, overall or per value of ``label``.
 
     Columns: [label,] feature_names, n, n_missing, min, q1, median, q3, max, mean, sd, n_outliers.
@@ -179,13 +188,13 @@ def feature_summary(data: pl.DataFrame, *, label: str = LABEL, by_group: bool = 
     order = pl.DataFrame({"feature_names": features, "_pos": range(len(features))})
     keys = [label, "feature_names"] if by_group else ["feature_names"]
     summary = (
-        pivot_longer(data.select([label, *features]), label=label)
+        _long(data, label, features)
         .group_by(keys)
         .agg(_summary_aggs())
-        .join(order, on="feature_names")
+        .join(order.lazy(), on="feature_names")
     )
     sort_keys = ["_pos", label] if by_group else ["_pos"]
-    return summary.sort(sort_keys, nulls_last=True).drop("_pos")
+    return summary.sort(sort_keys, nulls_last=True).drop("_pos").collect()
 
 
 @dataclass(frozen=True)
@@ -204,7 +213,7 @@ def _complete(columns: Sequence[str]) -> pl.Expr:
     )
 
 
-def prepare(data: pl.DataFrame, columns: Sequence[str] | None = None, *, scale: bool = False) -> Prepared:
+def prepare(data: Frame, columns: Sequence[str] | None = None, *, scale: bool = False) -> Prepared:
     """Choose model columns, drop rows with a missing value in them (counted), optionally standardise.
 
     ``scale=True`` standardises the model columns as R's ``scale()`` does: mean 0, sd 1 with the sd
@@ -217,13 +226,19 @@ def prepare(data: pl.DataFrame, columns: Sequence[str] | None = None, *, scale: 
     1
     """
     columns = check_model_columns(data, columns)
-    kept = data.filter(_complete(columns))
+    n_rows = n_rows_of(data)
+    kept = data.lazy().filter(_complete(columns)).collect()
     if scale:
         check_scalable(kept, columns)
         kept = kept.with_columns(
             (pl.col(c).cast(pl.Float64) - pl.col(c).mean()) / pl.col(c).std(ddof=1) for c in columns
         )
-    return Prepared(kept, tuple(columns), data.height - kept.height, scale)
+    return Prepared(kept, tuple(columns), n_rows - kept.height, scale)
+
+
+def n_rows_of(data: Frame) -> int:
+    """Number of rows of a frame, counted by the engine (without loading it) when it is lazy."""
+    return data.height if isinstance(data, pl.DataFrame) else int(data.select(pl.len()).collect().item())
 
 
 def check_scalable(kept: pl.DataFrame, columns: Sequence[str]) -> None:
