@@ -293,7 +293,8 @@ def test_lazy_input_gives_the_same_frames(songs_path: Path, songs: pl.DataFrame)
     from tidyclust.data import scan_songs
 
     lazy = scan_songs(songs_path)
-    for verb in ["filter_songs", "filter_steps", "count_by", "select_numeric", "pivot_longer", "feature_summary"]:
+    verbs = ["filter_songs", "filter_steps", "count_by", "select_numeric", "pivot_longer", "feature_summary"]
+    for verb in verbs:
         eager = getattr(tidy, verb)(songs)
         _assert_same(verb, getattr(tidy, verb)(lazy), eager)
         _assert_same(verb, getattr(sql, verb)(lazy), eager)
