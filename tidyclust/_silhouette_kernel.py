@@ -15,6 +15,7 @@ __all__ = ["cluster_mean_distances", "within_cluster_distance_sums"]
 
 _TILE = 512
 _ROWS_PER_TASK = 256
+_PARALLEL_MIN_PAIRS = 4_000_000
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
@@ -62,7 +63,43 @@ def _block_distance_sum(XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarra
     return total
 
 
+@njit(cache=True)
+def _rows_kernel(XT, starts, rows, first, last, a, b, neighbor) -> None:
+    """Fill a, b, neighbor for ``rows[first:last]`` (one thread's share)."""
+    K = starts.shape[0] - 1
+    buf = np.empty(_TILE)
+    for r in range(first, last):
+        i = rows[r]
+        own = 0
+        while starts[own + 1] <= i:
+            own += 1
+        best = np.inf
+        best_c = -1
+        for c in range(K):
+            lo = starts[c]
+            hi = starts[c + 1]
+            total = _block_distance_sum(XT, i, lo, hi, buf)
+            if c == own:
+                size = hi - lo
+                a[r] = total / (size - 1) if size > 1 else 0.0
+            else:
+                mean = total / (hi - lo)
+                if mean < best:
+                    best = mean
+                    best_c = c
+        b[r] = best
+        neighbor[r] = best_c
+
+
 @njit(parallel=True, cache=True)
+def _rows_parallel(XT, starts, rows, a, b, neighbor) -> None:
+    n = rows.shape[0]
+    n_tasks = (n + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    for task in prange(n_tasks):
+        first = task * _ROWS_PER_TASK
+        _rows_kernel(XT, starts, rows, first, min(first + _ROWS_PER_TASK, n), a, b, neighbor)
+
+
 def cluster_mean_distances(
     XT: np.ndarray, starts: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -82,52 +119,22 @@ def cluster_mean_distances(
         distance to another cluster; neighbor : int64 (m,), the 0-based code attaining ``b`` (ties go
         to the smallest code, as ``cluster::silhouette``'s C code ``sildist``).
     """
-    n = rows.shape[0]
-    K = starts.shape[0] - 1
-    a = np.zeros(n)
-    b = np.zeros(n)
-    neighbor = np.zeros(n, dtype=np.int64)
-    n_tasks = (n + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
-    for task in prange(n_tasks):
-        buf = np.empty(_TILE)
-        first = task * _ROWS_PER_TASK
-        last = min(first + _ROWS_PER_TASK, n)
-        for r in range(first, last):
-            i = rows[r]
-            own = 0
-            while starts[own + 1] <= i:
-                own += 1
-            best = np.inf
-            best_c = -1
-            for c in range(K):
-                lo = starts[c]
-                hi = starts[c + 1]
-                total = _block_distance_sum(XT, i, lo, hi, buf)
-                if c == own:
-                    size = hi - lo
-                    a[r] = total / (size - 1) if size > 1 else 0.0
-                else:
-                    mean = total / (hi - lo)
-                    if mean < best:
-                        best = mean
-                        best_c = c
-            b[r] = best
-            neighbor[r] = best_c
+    m = rows.shape[0]
+    a, b, neighbor = np.zeros(m), np.zeros(m), np.zeros(m, dtype=np.int64)
+    # Small problems run on one thread: starting the thread pool costs more than it saves.
+    if m * XT.shape[1] < _PARALLEL_MIN_PAIRS:
+        _rows_kernel(XT, starts, rows, 0, m, a, b, neighbor)
+    else:
+        _rows_parallel(XT, starts, rows, a, b, neighbor)
     return a, b, neighbor
 
 
-@njit(parallel=True, cache=True)
-def within_cluster_distance_sums(XT: np.ndarray, starts: np.ndarray, power: float) -> np.ndarray:
-    """Per cluster, the sum over unordered pairs of its rows of ``distance ** power``.
-
-    This is ``sum(dist(xs) ^ d.power)`` of ``cluster::clusGap``'s ``W.k``, without the distance matrix.
-    """
-    K = starts.shape[0] - 1
-    n = XT.shape[1]
+@njit(cache=True)
+def _pair_sums(XT, starts, power, first, last, per_row) -> None:
+    """For rows first..last-1: sum of distance ** power to the later rows of the same cluster."""
     p = XT.shape[0]
-    per_row = np.zeros(n)
-    for i in prange(n):
-        c = 0
+    c = 0
+    for i in range(first, last):
         while starts[c + 1] <= i:
             c += 1
         total = 0.0
@@ -138,8 +145,26 @@ def within_cluster_distance_sums(XT: np.ndarray, starts: np.ndarray, power: floa
                 d2 += diff * diff
             total += np.sqrt(d2) if power == 1.0 else d2 ** (0.5 * power)
         per_row[i] = total
-    sums = np.zeros(K)
-    for c in range(K):
-        for i in range(starts[c], starts[c + 1]):
-            sums[c] += per_row[i]
-    return sums
+
+
+@njit(parallel=True, cache=True)
+def _pair_sums_parallel(XT, starts, power, per_row) -> None:
+    n = XT.shape[1]
+    n_tasks = (n + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    for task in prange(n_tasks):
+        first = task * _ROWS_PER_TASK
+        _pair_sums(XT, starts, power, first, min(first + _ROWS_PER_TASK, n), per_row)
+
+
+def within_cluster_distance_sums(XT: np.ndarray, starts: np.ndarray, power: float) -> np.ndarray:
+    """Per cluster, the sum over unordered pairs of its rows of ``distance ** power``.
+
+    This is ``sum(dist(xs) ^ d.power)`` of ``cluster::clusGap``'s ``W.k``, without the distance matrix.
+    """
+    n = XT.shape[1]
+    per_row = np.zeros(n)
+    if n * n < _PARALLEL_MIN_PAIRS:
+        _pair_sums(XT, starts, float(power), 0, n, per_row)
+    else:
+        _pair_sums_parallel(XT, starts, float(power), per_row)
+    return np.add.reduceat(per_row, starts[:-1]) if n else np.zeros(starts.shape[0] - 1)
