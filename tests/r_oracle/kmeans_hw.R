@@ -5,15 +5,15 @@
 # initial centers to tidyclust._kmeans_kernels.hartigan_wong and expects the same clustering,
 # withinss and iter.
 #
-# Regenerate with:  Rscript tests/r_oracle/kmeans_hw.R [path/to/nigerian-songs.csv]
+# Regenerate with:  Rscript tests/r_oracle/kmeans_hw.R [path/to/nigerian-songs.csv [output.json]]
 # Cases named "lesson_*" use the lesson's 286 songs (only row numbers are stored, never the data).
 
 suppressWarnings(library(jsonlite))
 
 args <- commandArgs(trailingOnly = TRUE)
 songs_path <- if (length(args) >= 1) args[1] else "/work/shared/data/nigerian-songs.csv"
-out_path <- file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))),
-                      "kmeans_hw.json")
+out_path <- if (length(args) >= 2) args[2] else
+  file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "kmeans_hw.json")
 
 run_case <- function(name, x, start_rows, iter_max = 10L, store_x = TRUE) {
   x <- as.matrix(x)

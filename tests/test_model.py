@@ -1,0 +1,457 @@
+"""Tests for tidyclust.model: R parity (fixed starts), the lesson's published numbers, scikit-learn,
+hand-computed toy data, invariants (hypothesis) and every user error."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+from pathlib import Path
+
+import numba
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from tidyclust import _kmeans_kernels as kern
+from tidyclust.errors import (
+    ColumnNotFoundError,
+    ColumnTypeError,
+    DataValueError,
+    EmptyDataError,
+    ParameterError,
+)
+from tidyclust.model import (
+    KMeansConvergenceWarning,
+    KMeansFit,
+    grid_seed,
+    kmeans,
+    kmeans_grid,
+)
+
+ORACLE = Path(__file__).parent / "r_oracle"
+LESSON_COLUMNS = ["popularity", "danceability", "acousticness", "loudness", "energy"]
+# R 4.2: kmeans(x, k, nstart = 25)$tot.withinss for k = 1..10 on the lesson's 286 rows (unscaled).
+R_TOT_WITHINSS = [
+    91283.93,
+    28531.65,
+    12998.66,
+    8486.199,
+    5891.306,
+    4474.431,
+    3812.041,
+    3333.593,
+    2958.381,
+    2713.271,
+]
+
+TOY = pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0], "y": [0.0, 0.0, 5.0, 5.0], "name": ["a", "b", "c", "d"]})
+
+
+@pytest.fixture(scope="module")
+def lesson_x(lesson: pl.DataFrame) -> pl.DataFrame:
+    return lesson.select(LESSON_COLUMNS)
+
+
+def blobs(n: int = 60, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    means = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    return np.concatenate([rng.normal(m, 1.0, size=(n // 3, 2)) for m in means])
+
+
+def frame(X: np.ndarray) -> pl.DataFrame:
+    return pl.DataFrame({f"v{j}": X[:, j] for j in range(X.shape[1])})
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal clusterings up to relabelling."""
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+# --------------------------------------------------------------------------- the lesson
+def test_lesson_k3_matches_published_numbers(lesson_x: pl.DataFrame) -> None:
+    fit = kmeans(lesson_x, 3, nstart=25, seed=2024)
+    assert sorted(fit.sizes.tolist()) == [65, 110, 111]
+    assert fit.tot_withinss == pytest.approx(12998.66025, abs=1e-4)
+    assert fit.betweenss == pytest.approx(78285.26577, abs=1e-4)
+    assert fit.totss == pytest.approx(91283.92602, abs=1e-4)
+    assert fit.converged and fit.labels[0] == 1
+
+
+def test_lesson_grid_reaches_r_for_every_k(lesson_x: pl.DataFrame) -> None:
+    # R's numbers come from one R seed; with nstart = 25 R itself reaches all ten only for some seeds
+    # (set.seed(1..40): it misses k = 7 in 26 and k = 8 in 29 of 40; tidyclust's rates are alike,
+    # see test_lesson_grid_many_starts). seed = 0 is a seed for which all ten are reached.
+    grid = kmeans_grid(lesson_x, range(1, 11), nstart=25, seed=0)
+    got = grid.frame["tot_withinss"].to_numpy()
+    assert np.all(got <= np.array(R_TOT_WITHINSS) * (1 + 1e-6)), got
+
+
+def test_lesson_grid_many_starts(lesson_x: pl.DataFrame) -> None:
+    # With enough starts Hartigan–Wong reaches R's values (or better) at every k whatever the seed;
+    # scikit-learn's KMeans(n_init=25) stays above them at k = 4, 7 and 9.
+    grid = kmeans_grid(lesson_x, range(1, 11), nstart=400, seed=12345)
+    got = grid.frame["tot_withinss"].to_numpy()
+    assert np.all(got <= np.array(R_TOT_WITHINSS) * (1 + 1e-6)), got
+
+
+def test_lesson_hartigan_wong_beats_lloyd_from_the_same_starts(lesson_x: pl.DataFrame) -> None:
+    hw = kmeans_grid(lesson_x, range(2, 11), nstart=25, seed=7)
+    ll = kmeans_grid(lesson_x, range(2, 11), nstart=25, seed=7, algorithm="lloyd")
+    a, b = hw.frame["tot_withinss"].to_numpy(), ll.frame["tot_withinss"].to_numpy()
+    assert np.all(a <= b * (1 + 1e-12))
+
+
+# --------------------------------------------------------------------------- R parity
+def _oracle_cases(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cases"]
+
+
+def _check_against_r(case: dict, lesson_x: np.ndarray) -> None:
+    if isinstance(case["x"], list):
+        X = np.array(case["x"], dtype=np.float64)
+    else:
+        X = lesson_x.copy()
+        if case["name"].endswith("_scaled"):
+            X = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
+    start = np.array(case["start_rows"]) - 1
+    labels, centers, withinss, it, ifault = kern.hartigan_wong(X, X[start], case["iter_max"])
+    assert np.array_equal(labels + 1, np.array(case["cluster"])), case["name"]
+    assert it == case["iter"], case["name"]
+    assert ifault == case["ifault"], case["name"]
+    np.testing.assert_allclose(withinss, case["withinss"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(centers, np.array(case["centers"]), rtol=1e-12, atol=1e-12)
+    assert np.bincount(labels, minlength=len(case["size"])).tolist() == case["size"]
+
+
+@pytest.mark.parametrize("case", _oracle_cases(ORACLE / "kmeans_hw.json"), ids=lambda c: c["name"])
+def test_hartigan_wong_matches_r_fixture(case: dict, lesson_x: pl.DataFrame) -> None:
+    _check_against_r(case, lesson_x.to_numpy().astype(np.float64))
+
+
+@pytest.mark.r_oracle
+@pytest.mark.slow
+def test_hartigan_wong_matches_r_live(
+    rscript: str, songs_path: Path, lesson_x: pl.DataFrame, tmp_path: Path
+) -> None:
+    out = tmp_path / "kmeans_hw.json"
+    subprocess.run([rscript, str(ORACLE / "kmeans_hw.R"), str(songs_path), str(out)], check=True, timeout=120)
+    cases = _oracle_cases(out)
+    assert len(cases) == 13
+    for case in cases:
+        _check_against_r(case, lesson_x.to_numpy().astype(np.float64))
+
+
+def test_public_fit_equals_kernel_from_the_same_start() -> None:
+    # kmeans() = the best of its starts, each a plain Hartigan–Wong run; with nstart = 1 it is one run.
+    X = blobs()
+    fit = kmeans(frame(X), 3, nstart=1, seed=5)
+    starts = kern.floyd_starts(
+        X, np.arange(X.shape[0]), np.random.default_rng(5).integers(0, [58, 59, 60], (1, 3))
+    )[0]
+    labels, _, withinss, it, _ = kern.hartigan_wong(X, X[starts[0]])
+    assert same_partition(fit.labels, labels)
+    assert fit.tot_withinss == pytest.approx(withinss.sum(), rel=1e-14)
+    assert fit.iter == it
+
+
+# --------------------------------------------------------------------------- scikit-learn and toy data
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_lloyd_equals_sklearn_from_the_same_start(k: int) -> None:
+    X = blobs(90, seed=k)
+    start = np.arange(0, 90, 90 // k)[:k][None, :]
+    lab, C, wss, *_ = kern.multistart(X, np.ones(X.shape[0]), start, 300, True, 1)
+    sk = KMeans(k, init=X[start[0]], n_init=1, algorithm="lloyd", tol=0.0, max_iter=300).fit(X)
+    assert np.array_equal(lab, sk.labels_)
+    np.testing.assert_allclose(C, sk.cluster_centers_, rtol=1e-10)
+    assert wss.sum() == pytest.approx(sk.inertia_, rel=1e-10)
+
+
+def test_weighted_lloyd_equals_sklearn_sample_weight() -> None:
+    X = blobs(60, seed=3)
+    w = np.random.default_rng(0).uniform(0.1, 3.0, 60)
+    start = np.array([[0, 25, 45]])
+    lab, _, wss, *_ = kern.multistart(X, w, start, 300, True, 1)
+    sk = KMeans(3, init=X[start[0]], n_init=1, tol=0.0).fit(X, sample_weight=w)
+    assert np.array_equal(lab, sk.labels_)
+    assert wss.sum() == pytest.approx(sk.inertia_, rel=1e-10)
+
+
+def test_algorithms_agree_on_separated_blobs() -> None:
+    data = frame(blobs())
+    fits = [kmeans(data, 3, seed=1, algorithm=a) for a in ("hartigan-wong", "lloyd", "elkan")]
+    for fit in fits[1:]:
+        assert np.array_equal(fit.labels, fits[0].labels)
+        assert fit.tot_withinss == pytest.approx(fits[0].tot_withinss, rel=1e-12)
+
+
+def test_hand_computed_toy() -> None:
+    fit = kmeans(TOY, 2, seed=3)
+    assert fit.columns == ("x", "y")
+    assert fit.labels.tolist() == [1, 1, 2, 2]
+    np.testing.assert_allclose(fit.centers, [[0.5, 0.0], [10.5, 5.0]])
+    assert fit.sizes.tolist() == [2, 2]
+    np.testing.assert_allclose(fit.withinss, [0.5, 0.5])
+    # totss: mean (5.5, 2.5); x: 2 * (5.5**2 + 4.5**2) = 101, y: 4 * 2.5**2 = 25
+    assert fit.totss == pytest.approx(126.0)
+    assert fit.betweenss == pytest.approx(125.0)
+    assert fit.iter == 1 and fit.converged
+
+
+def test_labels_numbered_by_first_appearance() -> None:
+    flipped = TOY.reverse()
+    fit = kmeans(flipped, 2, seed=3)
+    assert fit.labels.tolist() == [1, 1, 2, 2]
+    np.testing.assert_allclose(fit.centers, [[10.5, 5.0], [0.5, 0.0]])
+
+
+def test_k1_and_k_equal_n() -> None:
+    one = kmeans(TOY, 1, seed=1)
+    assert one.labels.tolist() == [1, 1, 1, 1] and one.iter == 1
+    assert one.tot_withinss == one.totss and one.betweenss == 0.0
+    np.testing.assert_allclose(one.centers, [[5.5, 2.5]])
+    every = kmeans(TOY, 4, seed=1)
+    assert every.labels.tolist() == [1, 2, 3, 4] and every.tot_withinss == 0.0
+
+
+# --------------------------------------------------------------------------- determinism
+def test_same_seed_same_fit_whatever_the_threads() -> None:
+    data = frame(np.random.default_rng(9).normal(size=(300, 4)))
+    a = kmeans(data, 6, seed=11)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        b = kmeans(data, 6, seed=11)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(a.labels, b.labels)
+    assert a.tot_withinss == b.tot_withinss and a.iter == b.iter
+    c = kmeans(data, 6, seed=12)
+    assert a.seed == 11 and c.seed == 12
+
+
+def test_seed_none_is_recorded_and_reproduces() -> None:
+    data = frame(blobs())
+    fit = kmeans(data, 4, seed=None)
+    again = kmeans(data, 4, seed=fit.seed)
+    assert np.array_equal(fit.labels, again.labels)
+
+
+def test_row_permutation_gives_same_partition() -> None:
+    X = blobs()
+    perm = np.random.default_rng(0).permutation(X.shape[0])
+    a = kmeans(frame(X), 3, seed=1)
+    b = kmeans(frame(X[perm]), 3, seed=2)
+    assert same_partition(a.labels[perm], b.labels)
+
+
+def test_duplicate_rows_never_start_together() -> None:
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]]), [50, 1, 1], axis=0)
+    fit = kmeans(frame(X), 3, seed=0, nstart=50)
+    assert sorted(fit.sizes.tolist()) == [1, 1, 50]
+
+
+# --------------------------------------------------------------------------- scale and weights
+def test_scale_as_r_scale() -> None:
+    X = blobs() * np.array([1.0, 100.0]) + 7.0
+    fit = kmeans(frame(X), 3, seed=4, scale=True)
+    np.testing.assert_allclose(fit.center_, X.mean(axis=0))
+    np.testing.assert_allclose(fit.scale_, X.std(axis=0, ddof=1))
+    Z = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
+    np.testing.assert_allclose(fit.model_matrix(frame(X)), Z)
+    manual = kmeans(frame(Z), 3, seed=4)
+    assert np.array_equal(fit.labels, manual.labels)
+    assert fit.tot_withinss == pytest.approx(manual.tot_withinss, rel=1e-12)
+    # centers are in original units: the cluster means of the unscaled data
+    for c in range(3):
+        np.testing.assert_allclose(fit.centers[c], X[fit.labels == c + 1].mean(axis=0))
+
+
+def test_weights_one_equals_unweighted_and_weighted_means() -> None:
+    data = frame(blobs())
+    plain = kmeans(data, 3, seed=1, algorithm="lloyd")
+    ones = kmeans(data, 3, seed=1, algorithm="lloyd", weights=np.ones(60))
+    assert np.array_equal(plain.labels, ones.labels)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, 60)
+    for algorithm in ("lloyd", "elkan"):
+        fit = kmeans(data, 3, seed=1, algorithm=algorithm, weights=pl.Series(w))
+        X = data.to_numpy()
+        for c in range(3):
+            m = fit.labels == c + 1
+            np.testing.assert_allclose(fit.centers[c], np.average(X[m], axis=0, weights=w[m]))
+        assert fit.totss == pytest.approx(fit.tot_withinss + fit.betweenss)
+
+
+# --------------------------------------------------------------------------- tidiers
+def test_tidy_glance_augment_predict() -> None:
+    fit = kmeans(TOY, 2, seed=3, columns=["x", "y"])
+    tidy = fit.tidy()
+    assert tidy.columns == ["cluster", "size", "withinss", "x", "y"]
+    assert tidy.schema["cluster"] == pl.Int32
+    assert tidy.rows() == [(1, 2, 0.5, 0.5, 0.0), (2, 2, 0.5, 10.5, 5.0)]
+    glance = fit.glance()
+    assert glance.columns == [
+        "k", "totss", "tot_withinss", "betweenss", "iter", "converged", "nstart", "seed", "algorithm",
+    ]  # fmt: skip
+    assert glance.row(0, named=True)["algorithm"] == "hartigan-wong" and glance.height == 1
+    aug = fit.augment(TOY)
+    assert aug.columns == [*TOY.columns, ".cluster"]
+    assert aug.schema[".cluster"] == pl.Int32
+    assert aug[".cluster"].to_list() == [1, 1, 2, 2]
+    assert fit.predict(TOY).to_list() == fit.labels.tolist()
+    pred = fit.predict(pl.DataFrame({"x": [12.0, -1.0], "y": [4.0, 1.0]}))
+    assert pred.name == ".cluster" and pred.dtype == pl.Int32 and pred.to_list() == [2, 1]
+
+
+def test_fit_is_immutable() -> None:
+    fit = kmeans(TOY, 2, seed=3)
+    assert isinstance(fit, KMeansFit) and fit.method == "kmeans"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fit.k = 3  # type: ignore[misc]
+    for arr in (fit.labels, fit.centers, fit.sizes, fit.withinss):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 0
+    assert fit.labels.dtype == np.int32
+
+
+def test_augment_and_predict_errors() -> None:
+    fit = kmeans(TOY, 2, seed=3)
+    with pytest.raises(ParameterError, match="has 3 rows but the model was fitted on 4"):
+        fit.augment(TOY.head(3))
+    with pytest.raises(ColumnNotFoundError, match="'y' is not a column"):
+        fit.augment(TOY.select("x"))
+    with pytest.raises(ColumnNotFoundError, match="'y' is not a column"):
+        fit.predict(TOY.select("x"))
+
+
+# --------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"k": 0}, ParameterError, r"k: must be >= 1, got 0"),
+        ({"k": 2.5}, ParameterError, r"k: expected an integer, got 2.5"),
+        ({"k": 5}, ParameterError, r"k: 5 clusters asked for but the data has only 4 distinct row"),
+        ({"k": 2, "nstart": 0}, ParameterError, r"nstart: must be >= 1, got 0"),
+        ({"k": 2, "algorithm": "macqueen"}, ParameterError, r"'macqueen' is not .*'hartigan-wong', 'lloyd'"),
+        ({"k": 2, "columns": ["x", "name"]}, ColumnTypeError, r"column 'name' has type String"),
+        ({"k": 2, "columns": ["x", "z"]}, ColumnNotFoundError, r"'z' is not a column of the data"),
+        ({"k": 2, "max_iter": 0}, ParameterError, r"max_iter: must be >= 1"),
+        ({"k": 2, "weights": [1.0] * 4}, ParameterError, r"the Hartigan–Wong .* use algorithm='lloyd'"),
+        ({"k": 2, "weights": [1], "algorithm": "lloyd"}, ParameterError, r"one weight per row \(4\)"),
+        ({"k": 2, "weights": [1, 1, 1], "algorithm": "elkan"}, ParameterError, r"one weight per row"),
+        ({"k": 2, "weights": [1, -1, 1, 1], "algorithm": "lloyd"}, ParameterError, r"got -1.0 at row 2"),
+        ({"k": 2, "weights": [0] * 4, "algorithm": "elkan"}, ParameterError, r"all weights are zero"),
+    ],
+)  # fmt: skip
+def test_bad_arguments(kwargs: dict, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        kmeans(TOY, **kwargs)
+
+
+def test_bad_data() -> None:
+    with pytest.raises(ParameterError, match=r"scale: column 'c' is constant"):
+        kmeans(pl.DataFrame({"x": [1.0, 2.0, 3.0], "c": [1.0, 1.0, 1.0]}), 2, scale=True)
+    with pytest.raises(DataValueError, match=r"column 'x' has 1 missing value"):
+        kmeans(pl.DataFrame({"x": [1.0, float("nan"), 3.0]}), 2)
+    with pytest.raises(DataValueError, match=r"column 'x' has 1 missing value"):
+        kmeans(pl.DataFrame({"x": [1.0, None, 3.0]}), 2)
+    with pytest.raises(DataValueError, match=r"column 'x' has an infinite value at row 2"):
+        kmeans(pl.DataFrame({"x": [1.0, float("inf"), 3.0]}), 2)
+    with pytest.raises(EmptyDataError, match=r"the data has no rows"):
+        kmeans(pl.DataFrame({"x": []}, schema={"x": pl.Float64}), 1)
+    with pytest.raises(ParameterError, match=r"data: has 1 row; k-means needs at least 2 rows"):
+        kmeans(pl.DataFrame({"x": [1.0]}), 1)
+    with pytest.raises(ParameterError, match=r"data: expected a polars DataFrame"):
+        kmeans(np.zeros((3, 2)), 2)  # type: ignore[arg-type]
+
+
+def test_not_converged_warns_as_r() -> None:
+    # the "noise_k7_itermax1" R case: iter.max = 1 -> ifault 2, iter reported as iter.max + 1
+    X = np.random.default_rng(1).uniform(size=(80, 4))
+    with pytest.warns(KMeansConvergenceWarning, match="did not converge in 1 iterations"):
+        fit = kmeans(frame(X), 7, seed=1, nstart=1, max_iter=1)
+    assert not fit.converged and fit.iter == 2
+
+
+# --------------------------------------------------------------------------- invariants
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    X=st.tuples(st.integers(2, 40), st.integers(1, 4)).flatmap(
+        lambda s: arrays(np.float64, s, elements=finite)
+    ),
+    k=st.integers(1, 5),
+    algorithm=st.sampled_from(["hartigan-wong", "lloyd"]),
+    seed=st.integers(0, 2**32),
+)
+def test_sums_of_squares_add_up(X: np.ndarray, k: int, algorithm: str, seed: int) -> None:
+    distinct = np.unique(X, axis=0).shape[0]
+    if k > distinct:
+        with pytest.raises(ParameterError, match="distinct row"):
+            kmeans(frame(X), k, seed=seed, algorithm=algorithm)  # type: ignore[arg-type]
+        return
+    fit = kmeans(frame(X), k, seed=seed, nstart=3, algorithm=algorithm)  # type: ignore[arg-type]
+    scale = max(1.0, fit.totss)
+    assert fit.totss == pytest.approx(fit.tot_withinss + fit.betweenss, abs=1e-9 * scale)
+    assert fit.tot_withinss == pytest.approx(fit.withinss.sum(), abs=1e-9 * scale)
+    assert 0 <= fit.tot_withinss <= fit.totss * (1 + 1e-9) + 1e-9
+    assert fit.sizes.sum() == X.shape[0] and fit.labels[0] == 1
+    first = [fit.labels.tolist().index(c) for c in range(1, k + 1)]
+    assert first == sorted(first)  # numbered by first appearance
+
+
+# --------------------------------------------------------------------------- the grid
+def test_grid_frame_and_fits() -> None:
+    X = blobs(90)
+    data = frame(X)
+    calls: list[tuple[int, int, int]] = []
+    grid = kmeans_grid(data, k=range(1, 6), seed=8, progress=lambda *a: calls.append(a))
+    assert calls == [(1, 5, 1), (2, 5, 2), (3, 5, 3), (4, 5, 4), (5, 5, 5)]
+    f = grid.frame
+    assert f.columns == [
+        "k", "totss", "tot_withinss", "betweenss", "iter", "silhouette", "calinski_harabasz",
+        "davies_bouldin", "seconds",
+    ]  # fmt: skip
+    assert f["k"].to_list() == [1, 2, 3, 4, 5] and grid.k == (1, 2, 3, 4, 5)
+    assert f.row(0, named=True)["silhouette"] is None and f.row(0, named=True)["davies_bouldin"] is None
+    assert grid.columns == ("v0", "v1")
+    for k in range(2, 6):
+        lab = grid.fit(k).labels
+        row = f.row(k - 1, named=True)
+        assert row["silhouette"] == pytest.approx(silhouette_score(X, lab), rel=1e-10)
+        assert row["calinski_harabasz"] == pytest.approx(calinski_harabasz_score(X, lab), rel=1e-10)
+        assert row["davies_bouldin"] == pytest.approx(davies_bouldin_score(X, lab), rel=1e-10)
+    single = kmeans(data, 3, seed=grid_seed(8, 3))
+    assert np.array_equal(grid.fit(3).labels, single.labels)
+    assert grid.fit(3).tot_withinss == single.tot_withinss
+    # a k's fit does not depend on the rest of the grid
+    assert np.array_equal(kmeans_grid(data, k=[3], seed=8).fit(3).labels, single.labels)
+
+
+def test_grid_errors() -> None:
+    grid = kmeans_grid(TOY, k=[1, 2], seed=1)
+    with pytest.raises(ParameterError, match=r"k: 7 is not in the grid; fitted k are 1, 2"):
+        grid.fit(7)
+    with pytest.raises(ParameterError, match=r"k: 9 clusters asked for but the data has only 4"):
+        kmeans_grid(TOY, k=[2, 9])
+    with pytest.raises(ParameterError, match=r"k: the grid is empty"):
+        kmeans_grid(TOY, k=[])
+    with pytest.raises(ParameterError, match=r"k: the grid repeats a value"):
+        kmeans_grid(TOY, k=[2, 2])
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import tidyclust.model
+
+    result = doctest.testmod(tidyclust.model)
+    assert result.attempted > 0 and result.failed == 0
