@@ -319,6 +319,8 @@ def test_cluster_plot_errors(fit3: ToyFit, lesson: pl.DataFrame) -> None:
         cluster_plot(np.zeros(3), lesson)
     with pytest.raises(ParameterError, match="max_points: expected a positive integer or None"):
         cluster_plot(fit3, lesson, max_points=0)
+    two = cluster_plot(ToyFit(fit3.labels, ("popularity", "energy")), lesson)  # fviz: no PCA for two columns
+    assert (two.labels.x, two.labels.y) == ("popularity", "energy")
 
 
 @pytest.mark.r_oracle
@@ -454,3 +456,32 @@ def test_baseline_image(name, lesson, fit3, grid, sil, tmp_path: Path) -> None:
     actual = tmp_path / f"{name}.png"
     plot.save(actual, dpi=72, verbose=False)
     assert compare_images(str(expected), str(actual), tol=BASELINE_TOL) is None
+
+
+# --------------------------------------------------------------------------- with the real pipeline
+def test_figures_from_the_real_fit_grid_and_metrics(lesson: pl.DataFrame) -> None:
+    model = pytest.importorskip("tidyclust.model")
+    metrics = pytest.importorskip("tidyclust.metrics")
+    agreement = pytest.importorskip("tidyclust.agreement")
+    columns = ["popularity", "danceability", "acousticness", "loudness", "energy"]
+    fit = model.kmeans(lesson, 3, columns=columns, nstart=5, seed=2023, scale=True)
+    grid = model.kmeans_grid(lesson, k=range(1, 5), columns=columns, nstart=5, seed=2023)
+    assert drawn(elbow_plot(grid, suggested_k=3)).data["k"].tolist() == [1, 2, 3, 4]
+    assert drawn(silhouette_k_plot(grid)).data["k"].tolist() == [2, 3, 4]
+    sil = metrics.silhouette(fit, lesson)
+    assert drawn(silhouette_plot(sil)).layers[1].data["yintercept"].tolist() == pytest.approx(
+        [sil["sil_width"].mean()]
+    )
+    p = drawn(cluster_plot(fit, lesson))
+    ratio = PCA(2).fit(fit.model_matrix(lesson)).explained_variance_ratio_ * 100
+    assert p.labels.x == f"Dim1 ({ratio[0]:.1f}%)"
+    scatter = drawn(cluster_scatter(fit.augment(lesson)))
+    assert len(scatter.data) == lesson.height
+    heat = drawn(contingency_heatmap(agreement.agreement(fit, lesson["artist_top_genre"])))
+    assert heat.data["n"].sum() == lesson.height
+
+
+def test_lazy_frames_are_collected(lesson: pl.DataFrame) -> None:
+    assert genre_counts(lesson.lazy()).data["n"].tolist() == [206, 61, 19]
+    with pytest.raises(ColumnNotFoundError, match="column: 'genre'"):
+        genre_counts(lesson.lazy(), column="genre")

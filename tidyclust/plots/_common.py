@@ -79,8 +79,14 @@ def theme_tidyclust(base_size: float = 11, *, figure_size: tuple[float, float] =
 
 
 def as_frame(obj: object, arg: str, required: Sequence[str]) -> pl.DataFrame:
-    """Return ``obj`` (a polars DataFrame, or an object with a ``.frame`` one) after checking ``required``."""
+    """Return ``obj`` (a polars DataFrame, or an object with a ``.frame`` one) after checking ``required``.
+
+    A ``LazyFrame`` is accepted and collected (after its schema is checked).
+    """
     frame = getattr(obj, "frame", obj)
+    if isinstance(frame, pl.LazyFrame):
+        check_columns(frame, list(required), arg)
+        frame = frame.collect()
     if not isinstance(frame, pl.DataFrame):
         raise ParameterError(
             f"{arg}: expected a polars DataFrame (or a result with a .frame), got {type(obj).__name__}; "
