@@ -78,7 +78,7 @@ class HclustFit(FitMixin):
     center_: np.ndarray | None = None
     scale_: np.ndarray | None = None
     method: str = field(default="hclust")
-    _X: np.ndarray = field(default=None, repr=False)
+    _matrix: np.ndarray = field(default=None, repr=False)
 
     @property
     def monotone(self) -> bool:
@@ -133,7 +133,7 @@ class HclustFit(FitMixin):
         >>> import polars as pl
         >>> fit = hclust(pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]}), 2)
         >>> fit.cut(3).labels.tolist()
-        [1, 2, 3, 3]
+        [1, 1, 2, 3]
         """
         return _cut(self, k, height)
 
@@ -247,8 +247,8 @@ def _cut(fit: HclustFit, k: object, height: object) -> HclustFit:
             raise ParameterError(f"k: {k} clusters asked for but the data has {n} rows; choose k <= {n}")
         height = _cut_height_for_k(fit.merge_height, k)
     labels = _cutree_k(fit.merge, k)
-    sizes, means, withinss = cluster_sums(fit._X, labels, k)
-    mat = Matrix(fit._X, fit.columns, fit.center_, fit.scale_)
+    sizes, means, withinss = cluster_sums(fit._matrix, labels, k)
+    mat = Matrix(fit._matrix, fit.columns, fit.center_, fit.scale_)
     tot_withinss = float(withinss.sum())
     return replace(
         fit,
@@ -334,6 +334,6 @@ def hclust(
         scale=mat.scale_ is not None,
         center_=mat.center_,
         scale_=mat.scale_,
-        _X=readonly(mat.X),
+        _matrix=readonly(mat.X),
     )
     return _cut(tree, k, height)
