@@ -46,7 +46,10 @@ from tidyclust.errors import ParameterError
 __all__ = ["LINKAGES", "HclustFit", "hclust"]
 
 Linkage = Literal["ward.D", "ward.D2", "single", "complete", "average", "mcquitty", "median", "centroid"]
-LINKAGES: tuple[str, ...] = tuple(kern.LINKAGE_CODES)
+#: R's ``hclust`` method names, in the order its documentation lists them.
+LINKAGES: tuple[str, ...] = (
+    "ward.D", "ward.D2", "single", "complete", "average", "mcquitty", "median", "centroid",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
