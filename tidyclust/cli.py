@@ -92,6 +92,72 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``tidyclust report``: the data options, the model options and --out."""
+    from tidyclust.model import ALGORITHMS
+    from tidyclust.tidy import LESSON_COLUMNS
+
+    add_data_options(parser)
+    parser.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="COLUMN",
+        default=list(LESSON_COLUMNS),
+        help="features to cluster on (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--k", type=int, default=None, help="clusters in the final fit (default: the k most rules suggest)"
+    )
+    parser.add_argument("--kmax", type=int, default=10, help="fit k = 1..KMAX (default: %(default)s)")
+    parser.add_argument("--nstart", type=int, default=25, help="random starts per fit (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=2056, help="random seed (default: %(default)s)")
+    parser.add_argument(
+        "--scale",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="standardise the features first (default: no, as the lesson)",
+    )
+    parser.add_argument(
+        "--algorithm",
+        choices=ALGORITHMS,
+        default="hartigan-wong",
+        help="k-means algorithm (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        default="reports/tidyclust-report.html",
+        metavar="PATH",
+        help="HTML file to write (default: %(default)s)",
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``tidyclust report``: compute the lesson's analysis and write it as one self-contained HTML file."""
+    from tidyclust import data as data_mod
+    from tidyclust import report
+
+    out = report.check_output(args.out)
+    songs = data_mod.read_songs(args.data)
+    check_genres_in_data(songs, args.genres)
+    result = report.build_report(
+        songs,
+        source=args.data,
+        genres=args.genres,
+        min_popularity=args.min_popularity,
+        columns=args.columns,
+        k=args.k,
+        kmax=args.kmax,
+        nstart=args.nstart,
+        seed=args.seed,
+        scale=args.scale,
+        algorithm=args.algorithm,
+        progress=True,
+    )
+    path = report.render_report(result, out)
+    print(f"Report written to {path.resolve()}")
+    return 0
+
+
 COMMANDS: dict[
     str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 ] = {
@@ -99,6 +165,11 @@ COMMANDS: dict[
         "read and filter the songs; print the counts and the feature summary",
         add_data_options,
         cmd_data,
+    ),
+    "report": (
+        "compute the lesson's analysis and write it as one self-contained HTML report",
+        add_report_options,
+        cmd_report,
     ),
 }
 

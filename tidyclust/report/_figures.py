@@ -1,0 +1,133 @@
+"""The report's figures: tidyclust.plots figures drawn to inline PNG ``data:`` URIs."""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+
+from plotnine import expand_limits, ggplot, labs, theme
+
+from tidyclust import plots
+from tidyclust.report._compute import Analysis, ReportResult
+
+__all__ = ["Figure", "comparison_figures", "main_figures", "to_data_uri"]
+
+#: Dots per inch of the PNGs: sharp on high-density screens at the page's width.
+DPI = 144
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One inline figure: an id (for tests and links), alt text, the PNG as a data URI and its size."""
+
+    id: str
+    alt: str
+    src: str
+    width: int
+    height: int
+
+
+def to_data_uri(plot: ggplot, *, dpi: int = DPI) -> tuple[str, int, int]:
+    """Draw ``plot`` to PNG in memory; return ``data:image/png;base64,...`` and the pixel size."""
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # plotnine's "Saving ..." and missing-value notes
+        plot.save(buf, format="png", dpi=dpi, verbose=False)
+    png = buf.getvalue()
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), width, height
+
+
+def _figure(id_: str, alt: str, plot: ggplot, size: tuple[float, float] | None = None) -> Figure:
+    if size is not None:
+        plot = plot + theme(figure_size=size)
+    src, width, height = to_data_uri(plot)
+    return Figure(id_, alt, src, width, height)
+
+
+def _silhouette_k(side: Analysis) -> ggplot:
+    """silhouette_k_plot with half a k of room each side, so a "best k" label at an end is not clipped."""
+    ks = side.grid.k
+    return plots.silhouette_k_plot(side.grid) + expand_limits(x=[min(ks) + 1 - 0.6, max(ks) + 0.6])
+
+
+def main_figures(result: ReportResult) -> dict[str, Figure]:
+    """The lesson's figures for the main analysis, by id."""
+    main, data = result.main, result.data
+    gap_k = main.suggestions.filter(main.suggestions["rule"] == "gap")["k"]
+    figures = [
+        _figure("genre-counts", "Songs per genre after the filter", plots.genre_counts(data), (6, 3.6)),
+        _figure(
+            "feature-boxplots",
+            "Box plots of each feature by genre",
+            plots.feature_boxplots(data.select("artist_top_genre", *result.options.columns)),
+            (10, 6.4),
+        ),
+        _figure(
+            "elbow",
+            "Elbow plot: total within sum of squares against k",
+            plots.elbow_plot(main.grid, suggested_k=main.suggested_k),
+        ),
+        _figure("silhouette-k", "Mean silhouette width against k", _silhouette_k(main)),
+        _figure(
+            "gap",
+            "Gap statistic against k with one-SE error bars",
+            plots.gap_plot(
+                result.gap, k_best=int(gap_k[0]) if gap_k.len() and gap_k[0] is not None else None
+            ),
+        ),
+        _figure(
+            "cluster-pca",
+            "Clusters on the first two principal components",
+            plots.cluster_plot(main.fit, data),
+        ),
+        _figure(
+            "cluster-scatter",
+            "Popularity against danceability, colour = cluster, shape = genre",
+            plots.cluster_scatter(main.fit.augment(data))
+            + labs(title="Popularity and danceability by cluster"),
+        ),
+        _figure(
+            "contingency",
+            "Clusters against genres: rows in each cell",
+            plots.contingency_heatmap(main.agreement.table),
+            (6, 3.6),
+        ),
+    ]
+    if main.silhouette is not None:
+        figures.append(
+            _figure(
+                "silhouette",
+                "Silhouette width of every song, by cluster",
+                plots.silhouette_plot(main.silhouette),
+            )
+        )
+    return {f.id: f for f in figures}
+
+
+def _scaling(side: Analysis) -> str:
+    return "standardised features (scale = TRUE)" if side.scale else "raw features (scale = FALSE)"
+
+
+def comparison_figures(result: ReportResult) -> dict[str, Figure]:
+    """The challenge's side-by-side figures, each with a subtitle naming its scaling."""
+    out = {}
+    for side, tag in ((result.main, "main"), (result.other, "other")):
+        sub = labs(subtitle=_scaling(side))
+        size = (5.2, 3.6)
+        out[f"elbow-{tag}"] = _figure(
+            f"elbow-{tag}", f"Elbow plot, {_scaling(side)}",
+            plots.elbow_plot(side.grid, suggested_k=side.suggested_k) + sub, size,
+        )  # fmt: skip
+        out[f"silhouette-k-{tag}"] = _figure(
+            f"silhouette-k-{tag}", f"Mean silhouette width against k, {_scaling(side)}",
+            _silhouette_k(side) + sub, size,
+        )  # fmt: skip
+        out[f"cluster-pca-{tag}"] = _figure(
+            f"cluster-pca-{tag}", f"Clusters on the principal components, {_scaling(side)}",
+            plots.cluster_plot(side.fit, result.data) + sub, size,
+        )  # fmt: skip
+    return out

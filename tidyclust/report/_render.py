@@ -1,0 +1,199 @@
+"""Render a :class:`ReportResult` as one self-contained HTML file (Jinja2, autoescaped)."""
+
+from __future__ import annotations
+
+import os
+import time
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import polars as pl
+from markupsafe import Markup
+
+from tidyclust import interactive
+from tidyclust.report._compute import Analysis, ReportResult, check_output
+from tidyclust.report._figures import comparison_figures, main_figures
+from tidyclust.report._tables import Table, table
+
+__all__ = ["render_html", "render_report", "templates_dir"]
+
+TEMPLATE = "report.html.j2"
+AUGMENT_ROWS = 10
+
+
+def templates_dir() -> Path:
+    """The templates folder: inside the installed package, else the checkout's ``reports/templates``."""
+    packaged = resources.files("tidyclust") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "reports" / "templates"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=True,  # every value from the data is text, never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+def _side_row(side: Analysis) -> dict[str, str]:
+    fit, agree = side.fit, side.agreement
+    return {
+        "suggested k": str(side.suggested_k),
+        "mean silhouette width": f"{side.mean_silhouette:.3f}",
+        "cluster sizes": " / ".join(str(int(s)) for s in fit.sizes),
+        "between SS / total SS": _pct(fit.betweenss, fit.totss),
+        "matched to genre": f"{agree.best_correct} of {agree.n} ({_pct(agree.best_correct, agree.n)})",
+        "adjusted Rand index": f"{agree.ari:.3f}",
+    }
+
+
+def _comparison(result: ReportResult) -> Table:
+    """The challenge in one table: raw against standardised features, at the same k."""
+    raw, std = (result.main, result.other) if not result.main.scale else (result.other, result.main)
+    left, right = _side_row(raw), _side_row(std)
+    frame = pl.DataFrame(
+        {
+            "measure": list(left),
+            "raw features": list(left.values()),
+            "standardised features": list(right.values()),
+        }
+    )
+    return table(frame, "comparison", f"Raw against standardised features, both at k = {result.k}")
+
+
+def _tables(result: ReportResult) -> dict[str, Table]:
+    main, opts = result.main, result.options
+    show = [c for c in ("name", "artist", "artist_top_genre") if c in result.data.columns]
+    augmented = main.fit.augment(result.data).select(*show, *opts.columns, ".cluster")
+    grid = main.grid.frame.drop("totss", "seconds")
+    raw, std = (result.main, result.other) if not result.main.scale else (result.other, result.main)
+    tables = [
+        table(result.steps, "filter-steps", "Rows kept by each filter step"),
+        table(result.genre_counts, "genre-counts", "Songs per genre (kept rows)"),
+        table(
+            result.feature_summary,
+            "feature-summary",
+            "Feature summary (R's type-7 quartiles; outliers beyond 1.5 × IQR)",
+        ),
+        table(grid, "k-grid", f"The k-grid: one k-means fit per k (nstart = {opts.nstart})"),
+        table(main.suggestions, "suggest-k", "What each rule suggests"),
+        table(result.gap, "gap-table", "Gap statistic (cluster::clusGap's Tab)"),
+        table(main.fit.tidy(), "tidy", "tidy(kclust): one row per cluster, centres in the data's units"),
+        table(main.fit.glance(), "glance", "glance(kclust): one row for the model"),
+        table(
+            augmented.head(AUGMENT_ROWS), "augment", f"augment(kclust, df): the first {AUGMENT_ROWS} songs"
+        ),
+        table(main.agreement.wide(), "contingency", "Songs per cluster and genre"),
+        table(
+            main.agreement.matching, "matching", "Best one-to-one matching of clusters to genres (Hungarian)"
+        ),
+        table(main.agreement.glance(), "agreement", "Agreement with the genres"),
+        _comparison(result),
+        table(raw.fit.tidy(), "tidy-raw", "Centres, raw features"),
+        table(std.fit.tidy(), "tidy-scaled", "Centres, standardised features (shown in the data's units)"),
+    ]
+    if main.silhouette_summary is not None:
+        tables.append(table(main.silhouette_summary, "silhouette-summary", "Silhouette width per cluster"))
+    return {t.id: t for t in tables}
+
+
+def _key_numbers(result: ReportResult) -> list[tuple[str, str, str]]:
+    main = result.main
+    agree = main.agreement
+    k_note = "given with --k" if result.k_given else "suggested by most rules"
+    return [
+        ("songs", f"{result.data.height:,}", f"of {result.n_read:,} read, after the filter"),
+        ("clusters", str(result.k), k_note),
+        ("mean silhouette", f"{main.mean_silhouette:.3f}", "−1 to 1; higher is better separated"),
+        (
+            "matched to genre",
+            f"{agree.best_correct} of {agree.n}",
+            f"{_pct(agree.best_correct, agree.n)}, ARI {agree.ari:.3f}",
+        ),
+    ]
+
+
+def _reproducibility(result: ReportResult, seconds_drawing: float) -> dict[str, object]:
+    opts = result.options
+    computing = sum(result.timings.values())
+    return {
+        "versions": result.versions,
+        "options": {
+            "columns": ", ".join(opts.columns),
+            "genres": ", ".join(opts.genres),
+            "popularity rule": "popularity != 0"
+            if opts.min_popularity is None
+            else f"popularity >= {opts.min_popularity}",
+            "k": f"{result.k} ({'given' if result.k_given else 'suggested'})",
+            "k-grid": f"1 to {opts.kmax}",
+            "nstart": str(opts.nstart),
+            "seed": str(opts.seed),
+            "scale": "TRUE (standardised)" if opts.scale else "FALSE (raw, as the lesson)",
+            "algorithm": opts.algorithm,
+            "gap statistic": result.gap_note,
+            "silhouette": result.main.silhouette_note,
+        },
+        "source": result.source,
+        "timings": {**result.timings, "figures and HTML": seconds_drawing},
+        "total": computing + seconds_drawing,
+        "created": result.created,
+    }
+
+
+def render_html(result: ReportResult) -> str:
+    """The report as one HTML string: figures inline, plotly.js inline, nothing fetched from a network."""
+    t0 = time.perf_counter()
+    figures = {**main_figures(result), **comparison_figures(result)}
+    fig = interactive.cluster_scatter_figure(result.main.fit.augment(result.data), seed=result.options.seed)
+    scatter = Markup(interactive.cluster_scatter_html(fig))  # plotly escapes <, > and / in its JSON
+    context = {
+        "r": result,
+        "main": result.main,
+        "other": result.other,
+        "tables": _tables(result),
+        "figures": figures,
+        "key_numbers": _key_numbers(result),
+        "interactive": scatter,
+        "interactive_cap": interactive.DEFAULT_MAX_POINTS,
+        "css": Markup((templates_dir() / "report.css").read_text(encoding="utf-8")),
+    }
+    template = _environment().get_template(TEMPLATE)
+    context["repro"] = _reproducibility(result, time.perf_counter() - t0)
+    return template.render(context)
+
+
+def render_report(result: ReportResult, path: str | os.PathLike[str]) -> Path:
+    """Write the report for ``result`` to ``path`` (its folder is created) and return the path.
+
+    Parameters
+    ----------
+    result : ReportResult
+        From :func:`tidyclust.report.build_report`.
+    path : path
+        The HTML file to write.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> result = build_report("../shared/data/nigerian-songs.csv")  # doctest: +SKIP
+    >>> render_report(result, "reports/tidyclust-report.html")  # doctest: +SKIP
+    PosixPath('reports/tidyclust-report.html')
+    """
+    out = check_output(path)
+    page = render_html(result)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return out
