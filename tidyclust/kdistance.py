@@ -119,7 +119,7 @@ def kdistance_plot(
         + labs(
             title="k-distance plot",
             x="Rows sorted by k-distance",
-            y=f"Distance to the {k}-th nearest row (itself included)",
+            y=f"Distance to the k-th nearest row (k = {k}, the row itself counted)",
         )
         + theme_tidyclust()
     )
