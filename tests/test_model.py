@@ -166,7 +166,7 @@ def test_public_fit_equals_kernel_from_the_same_start() -> None:
 def test_lloyd_equals_sklearn_from_the_same_start(k: int) -> None:
     X = blobs(90, seed=k)
     start = np.arange(0, 90, 90 // k)[:k][None, :]
-    lab, C, wss, *_ = kern.multistart(X, np.ones(X.shape[0]), start, 300, True, 1)
+    lab, C, wss, *_ = kern.multistart(X, np.ones(X.shape[0]), X[start], 300, True, 1)
     sk = KMeans(k, init=X[start[0]], n_init=1, algorithm="lloyd", tol=0.0, max_iter=300).fit(X)
     assert np.array_equal(lab, sk.labels_)
     np.testing.assert_allclose(C, sk.cluster_centers_, rtol=1e-10)
@@ -177,7 +177,7 @@ def test_weighted_lloyd_equals_sklearn_sample_weight() -> None:
     X = blobs(60, seed=3)
     w = np.random.default_rng(0).uniform(0.1, 3.0, 60)
     start = np.array([[0, 25, 45]])
-    lab, _, wss, *_ = kern.multistart(X, w, start, 300, True, 1)
+    lab, _, wss, *_ = kern.multistart(X, w, X[start], 300, True, 1)
     sk = KMeans(3, init=X[start[0]], n_init=1, tol=0.0).fit(X, sample_weight=w)
     assert np.array_equal(lab, sk.labels_)
     assert wss.sum() == pytest.approx(sk.inertia_, rel=1e-10)
@@ -455,3 +455,29 @@ def test_docstring_examples_run() -> None:
 
     result = doctest.testmod(tidyclust.model)
     assert result.attempted > 0 and result.failed == 0
+
+
+# --------------------------------------------------------------------------- opt-in large-data search
+def test_sample_size_is_opt_in_and_close() -> None:
+    X = blobs(3000, seed=4)
+    data = frame(X)
+    exact = kmeans(data, 3, seed=1)
+    assert np.array_equal(kmeans(data, 3, seed=1, sample_size=3000).labels, exact.labels)  # >= n: exact
+    for algorithm in ("hartigan-wong", "lloyd", "elkan"):
+        fit = kmeans(data, 3, seed=1, sample_size=300, algorithm=algorithm)
+        assert same_partition(fit.labels, exact.labels)
+        assert fit.tot_withinss == pytest.approx(exact.tot_withinss, rel=1e-12)
+    with pytest.raises(ParameterError, match=r"sample_size: must be >= 2, got 1"):
+        kmeans(data, 3, sample_size=1)
+
+
+def test_grid_silhouette_estimated_on_large_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tidyclust.model as model
+
+    X = blobs(600, seed=2)
+    exact = kmeans_grid(frame(X), k=[3], seed=3).frame["silhouette"].item()
+    assert exact == pytest.approx(silhouette_score(X, kmeans_grid(frame(X), k=[3], seed=3).fit(3).labels))
+    monkeypatch.setattr(model, "EXACT_SILHOUETTE_MAX_ROWS", 100)
+    monkeypatch.setattr(model, "SILHOUETTE_SAMPLE_BUDGET", 200 * 600)  # -> 200 sampled rows
+    estimate = kmeans_grid(frame(X), k=[3], seed=3).frame["silhouette"].item()
+    assert estimate != exact and estimate == pytest.approx(exact, abs=0.05)

@@ -341,19 +341,20 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def multistart(X, w, starts, max_iter, lloyd, n_threads):
-    """Run every start (rows of ``starts`` = row indices of X used as initial centers) and keep the
+def multistart(X, w, inits, max_iter, lloyd, n_threads):
+    """Run every start (``inits[s]`` = the k x p initial centers of start s) and keep the
     best by total within-cluster sum of squares (ties: earliest start).
 
     Starts are dealt round-robin to ``n_threads`` chunks run in parallel.
     ``lloyd=False`` runs Hartigan–Wong (``w`` ignored), ``lloyd=True`` weighted Lloyd.
-    Returns (labels0, centers, withinss, sizes, iter, status, best_start, tot_per_start) where
-    status is the ifault code (Hartigan–Wong) or 0/2 converged/not (Lloyd).
+    Returns (labels0, centers, withinss, sizes, iter, status, best_start, tot_per_start,
+    final_centers_per_start) where status is the ifault code (Hartigan–Wong) or 0/2 converged/not (Lloyd).
     """
     m, p = X.shape
-    nstart, k = starts.shape
+    nstart, k = inits.shape[0], inits.shape[1]
     T = max(1, min(n_threads, nstart))
     tot = np.full(nstart, np.inf)
+    finals = np.empty((nstart, k, p))
     b_tot = np.full(T, np.inf)
     b_idx = np.full(T, -1, np.int64)
     b_lab = np.empty((T, m), np.int32)
@@ -377,7 +378,7 @@ def multistart(X, w, starts, max_iter, lloyd, n_threads):
         for s in range(t, nstart, T):
             for cl in range(k):
                 for j in range(p):
-                    C[cl, j] = X[starts[s, cl], j]
+                    C[cl, j] = inits[s, cl, j]
             if lloyd:
                 it, conv = _lloyd_core(X, w, C, ic1, nc, an1, wss, max_iter)
                 status = 0 if conv else IFAULT_MAXITER
@@ -389,6 +390,7 @@ def multistart(X, w, starts, max_iter, lloyd, n_threads):
             for cl in range(k):
                 total += wss[cl]
             tot[s] = total
+            finals[s] = C
             if total < b_tot[t]:
                 b_tot[t] = total
                 b_idx[t] = s
@@ -406,7 +408,7 @@ def multistart(X, w, starts, max_iter, lloyd, n_threads):
             best = t
     if best < 0:  # every start failed (cannot happen with distinct data rows as starts)
         best = 0
-    return b_lab[best], b_C[best], b_wss[best], b_nc[best], b_it[best], b_st[best], b_idx[best], tot
+    return b_lab[best], b_C[best], b_wss[best], b_nc[best], b_it[best], b_st[best], b_idx[best], tot, finals
 
 
 @njit(cache=True, error_model="numpy")
@@ -463,3 +465,32 @@ def count_distinct_rows(X, limit):
             if nf >= limit:
                 return nf
     return nf
+
+
+@njit(cache=True, error_model="numpy")
+def cluster_stats(X, lab0, w, k):
+    """One pass over the rows: per cluster the row count, the weight total and the weighted mean
+    (``w`` = row weights, all ones for unweighted), then the weighted sum of squared distances
+    to the mean and the (unweighted) sum of distances to it. O(k·p) extra memory."""
+    m, p = X.shape
+    sizes = np.zeros(k, np.int64)
+    wsum = np.zeros(k)
+    C = np.zeros((k, p))
+    for i in range(m):
+        cl = lab0[i]
+        sizes[cl] += 1
+        wsum[cl] += w[i]
+        for j in range(p):
+            C[cl, j] += w[i] * X[i, j]
+    for cl in range(k):
+        if wsum[cl] > 0.0:
+            for j in range(p):
+                C[cl, j] /= wsum[cl]
+    wss = np.zeros(k)
+    dist = np.zeros(k)
+    for i in range(m):
+        cl = lab0[i]
+        dd = _sqdist(X, i, C, cl, p)
+        wss[cl] += w[i] * dd
+        dist[cl] += np.sqrt(dd)
+    return sizes, wsum, C, wss, dist

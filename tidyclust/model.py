@@ -40,6 +40,12 @@ ALGORITHMS: tuple[str, ...] = ("hartigan-wong", "lloyd", "elkan")
 # R's kmeans(iter.max = 10) for Hartigan–Wong; scikit-learn's 300 for Lloyd and Elkan, which
 # typically need more passes than Hartigan–Wong to settle.
 DEFAULT_MAX_ITER = {"hartigan-wong": 10, "lloyd": 300, "elkan": 300}
+# sample_size=: how many of the best sample solutions are refined on all rows.
+REFINE = 8
+# kmeans_grid: exact mean silhouette up to this many rows (O(n²)); beyond, the unbiased estimate of
+# tidyclust.metrics.silhouette_sample from SILHOUETTE_SAMPLE_BUDGET / n sampled rows (O(m·n)).
+EXACT_SILHOUETTE_MAX_ROWS = 5_000
+SILHOUETTE_SAMPLE_BUDGET = 200_000_000
 
 
 class KMeansConvergenceWarning(UserWarning):
@@ -237,11 +243,12 @@ def _prepare(data, columns, scale, weights, algorithm) -> _Prepared:
             )
         X = np.ascontiguousarray((X - center_) / scale_)
         center_, scale_ = _readonly(center_), _readonly(scale_)
-    if w is None:
-        totss = float(((X - X.mean(axis=0)) ** 2).sum())
-    else:
-        mean = (w[:, None] * X).sum(axis=0) / w.sum()
-        totss = float((w[:, None] * (X - mean) ** 2).sum())
+    # column by column: O(n) temporaries, not O(n·p)
+    ww = np.ones(n) if w is None else w
+    totss = 0.0
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        totss += float((ww * (col - np.dot(ww, col) / ww.sum()) ** 2).sum())
     return _Prepared(X, tuple(cols), center_, scale_, w, totss)
 
 
@@ -274,7 +281,7 @@ def _check_k(k: object, X: np.ndarray, arg: str = "k") -> int:
 
 
 def _fit_prepared(
-    prep: _Prepared, k: int, nstart: int, seed: int, algorithm: str, max_iter: int
+    prep: _Prepared, k: int, nstart: int, seed: int, algorithm: str, max_iter: int, sample_size: int | None
 ) -> KMeansFit:
     X, w = prep.X, prep.w
     n = X.shape[0]
@@ -286,19 +293,14 @@ def _fit_prepared(
             res = (*res[:3], np.array([prep.totss]), *res[4:])
     else:
         rng = np.random.default_rng(seed)
-        pool = np.arange(n) if w is None else np.flatnonzero(w > 0)
-        if pool.shape[0] < k:
-            raise ParameterError(f"k: {k} clusters but only {pool.shape[0]} rows have positive weight")
-        starts = _draw_starts(X, k, nstart, rng, pool)
-        if algorithm == "elkan":
-            res = _elkan(X, w, starts, max_iter)
-        else:
-            ww = w if w is not None else np.ones(n)
-            lab0, C, wss, nc, it, status, _, _ = kern.multistart(
-                X, ww, starts, max_iter, algorithm == "lloyd", numba.get_num_threads()
-            )
-            lab, perm = _relabel(lab0, k)
-            res = lab, C[perm], nc[perm], wss[perm], int(it), int(status)
+        inits = None
+        if sample_size is not None and sample_size < n:
+            inits = _sample_inits(X, w, k, nstart, rng, algorithm, max_iter, sample_size)
+        if inits is None:
+            inits = X[_draw_starts(X, k, nstart, rng, _pool(w, k, n))]
+        res = _run(X, w, inits, k, algorithm, max_iter)
+        if res is None:  # every refined start emptied a cluster (possible only from sample solutions)
+            res = _run(X, w, X[_draw_starts(X, k, nstart, rng, _pool(w, k, n))], k, algorithm, max_iter)
     lab0, centers, sizes, withinss, it, status = res
     if status == kern.IFAULT_QTRAN:
         warnings.warn(
@@ -351,41 +353,78 @@ def _summarise(X, w, lab0, k, *, it, status):
     """Relabel by first appearance and compute centers, sizes and withinss in that order."""
     lab, _ = _relabel(lab0, k)
     ww = np.ones(X.shape[0]) if w is None else w
-    sizes = np.bincount(lab, minlength=k).astype(np.int64)
-    wsum = np.bincount(lab, weights=ww, minlength=k)
-    centers = np.stack([np.bincount(lab, weights=ww * X[:, j], minlength=k) for j in range(X.shape[1])], 1)
-    centers /= wsum[:, None]
-    resid = X - centers[lab]
-    withinss = np.bincount(lab, weights=ww * (resid * resid).sum(axis=1), minlength=k)
-    return lab.astype(np.int32), centers, sizes, withinss, it, status
+    sizes, _, centers, withinss, _ = kern.cluster_stats(X, lab, ww, k)
+    return lab, centers, sizes, withinss, it, status
 
 
-def _elkan(X, w, starts, max_iter):
+def _pool(w: np.ndarray | None, k: int, n: int) -> np.ndarray:
+    """Rows a start may use: all, or those with positive weight."""
+    if w is None:
+        return np.arange(n)
+    pool = np.flatnonzero(w > 0)
+    if pool.shape[0] < k:
+        raise ParameterError(f"k: {k} clusters but only {pool.shape[0]} rows have positive weight")
+    return pool
+
+
+def _run(X, w, inits, k, algorithm, max_iter):
+    """Every start on all rows; the best, relabelled. None if every start failed."""
+    if algorithm == "elkan":
+        return _elkan(X, w, inits, max_iter)
+    ww = w if w is not None else np.ones(X.shape[0])
+    lab0, C, wss, nc, it, status, best, *_ = kern.multistart(
+        X, ww, inits, max_iter, algorithm == "lloyd", numba.get_num_threads()
+    )
+    if best < 0:
+        return None
+    lab, perm = _relabel(lab0, k)
+    return lab, C[perm], nc[perm], wss[perm], int(it), int(status)
+
+
+def _sample_inits(X, w, k, nstart, rng, algorithm, max_iter, sample_size):
+    """Opt-in large-data search: all starts on ``sample_size`` random rows; the final centers of
+    the best ``REFINE`` of them become the starts on all rows. None if the sample is too uniform."""
+    idx = np.sort(rng.choice(X.shape[0], size=sample_size, replace=False))
+    Xs = np.ascontiguousarray(X[idx])
+    ws = None if w is None else np.ascontiguousarray(w[idx])
+    pool = _pool(ws, 0, sample_size)
+    if pool.shape[0] < k or kern.count_distinct_rows(Xs[pool], k) < k:
+        return None
+    starts = _draw_starts(Xs, k, nstart, rng, pool)
+    wws = ws if ws is not None else np.ones(sample_size)
+    lloyd = algorithm != "hartigan-wong"  # Elkan's answer is Lloyd's; the kernel is faster here
+    *_, tot, finals = kern.multistart(Xs, wws, Xs[starts], max_iter, lloyd, numba.get_num_threads())
+    order = np.argsort(tot, kind="stable")[:REFINE]
+    order = order[np.isfinite(tot[order])]
+    return np.ascontiguousarray(finals[order]) if order.size else None
+
+
+def _elkan(X, w, inits, max_iter):
     """scikit-learn's exact Elkan algorithm, one run per start; best by inertia (earliest on ties)."""
     from sklearn.cluster import KMeans
 
     best = None
-    for s in range(starts.shape[0]):
-        km = KMeans(
-            starts.shape[1], init=X[starts[s]], n_init=1, algorithm="elkan", max_iter=max_iter, tol=0.0
-        )
+    for s in range(inits.shape[0]):
+        km = KMeans(inits.shape[1], init=inits[s], n_init=1, algorithm="elkan", max_iter=max_iter, tol=0.0)
         km.fit(X, sample_weight=w)
         if best is None or km.inertia_ < best.inertia_:
             best = km
     status = 0 if best.n_iter_ < max_iter else kern.IFAULT_MAXITER
     return _summarise(
-        X, w, best.labels_.astype(np.int32), starts.shape[1], it=int(best.n_iter_), status=status
+        X, w, best.labels_.astype(np.int32), inits.shape[1], it=int(best.n_iter_), status=status
     )
 
 
-def _resolve(nstart, seed, max_iter, algorithm) -> tuple[int, int, int]:
+def _resolve(nstart, seed, max_iter, algorithm, sample_size) -> tuple[int, int, int, int | None]:
     nstart = check_int(nstart, "nstart", minimum=1, hint="; nstart is the number of random starts")
+    if sample_size is not None:
+        sample_size = check_int(sample_size, "sample_size", minimum=2, hint="; or None to use every row")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
     seed = check_int(seed, "seed", minimum=0)
     default = DEFAULT_MAX_ITER.get(algorithm, 10)
     max_iter = default if max_iter is None else check_int(max_iter, "max_iter", minimum=1)
-    return nstart, seed, max_iter
+    return nstart, seed, max_iter, sample_size
 
 
 def kmeans(
@@ -399,6 +438,7 @@ def kmeans(
     max_iter: int | None = None,
     scale: bool = False,
     weights: Sequence[float] | np.ndarray | pl.Series | None = None,
+    sample_size: int | None = None,
 ) -> KMeansFit:
     """k-means clustering as R's ``stats::kmeans``, best of ``nstart`` random starts.
 
@@ -427,6 +467,11 @@ def kmeans(
     weights
         Optional non-negative weight per row (weighted k-means); only for ``"lloyd"`` and
         ``"elkan"`` — Hartigan–Wong, like R's, has none.
+    sample_size
+        Opt-in speed-up for large data, an approximation: run the ``nstart`` starts on a random
+        sample of ``sample_size`` rows, then run the algorithm on all rows from the final centers of
+        the best 8 of them, and keep the best. The start that would win on all rows can be missed.
+        ``None`` (default) or ``sample_size >= n``: every start runs on all rows.
 
     Returns
     -------
@@ -441,10 +486,10 @@ def kmeans(
     >>> fit.labels.tolist(), fit.tot_withinss
     ([1, 1, 2, 2], 1.0)
     """
-    nstart, seed, max_iter = _resolve(nstart, seed, max_iter, algorithm)
+    nstart, seed, max_iter, sample_size = _resolve(nstart, seed, max_iter, algorithm, sample_size)
     prep = _prepare(data, columns, scale, weights, algorithm)
     k = _check_k(k, prep.X)
-    return _fit_prepared(prep, k, nstart, seed, algorithm, max_iter)
+    return _fit_prepared(prep, k, nstart, seed, algorithm, max_iter, sample_size)
 
 
 def grid_seed(seed: int, k: int) -> int:
@@ -478,20 +523,27 @@ class KMeansGrid:
         return self.fits[k]
 
 
+def _silhouette(X: np.ndarray, lab: np.ndarray, seed: int) -> float:
+    # lazy: tidyclust.metrics imports tidyclust.gap, which fits k-means
+    from tidyclust.metrics import mean_silhouette, silhouette_sample
+
+    n = X.shape[0]
+    if n <= EXACT_SILHOUETTE_MAX_ROWS:
+        return float(mean_silhouette(X, lab))
+    m = int(min(1_000, max(200, SILHOUETTE_SAMPLE_BUDGET // n)))
+    return float(silhouette_sample(X, labels=lab, sample_size=m, seed=seed)["estimate"].item())
+
+
 def _ch_db(X: np.ndarray, lab: np.ndarray, k: int) -> dict[str, float]:
     """Calinski–Harabasz and Davies–Bouldin indices, as ``sklearn.metrics.calinski_harabasz_score``
-    and ``davies_bouldin_score`` compute them (the tests check equality), without their per-call
-    validation overhead (~2 ms a k, more than the lesson-size fit itself)."""
+    and ``davies_bouldin_score`` compute them (the tests check equality), in one compiled pass
+    without their per-call validation overhead (~2 ms a k, more than the lesson-size fit itself)."""
     n = X.shape[0]
-    sizes = np.bincount(lab, minlength=k + 1)[1:].astype(np.float64)
-    sums = np.stack([np.bincount(lab, weights=X[:, j], minlength=k + 1)[1:] for j in range(X.shape[1])], 1)
-    C = sums / sizes[:, None]
-    resid = X - C[lab - 1]
-    dist2 = (resid * resid).sum(axis=1)
-    intra = float(dist2.sum())
+    sizes, _, C, wss, dist = kern.cluster_stats(X, lab - 1, np.ones(n), k)
+    intra = float(wss.sum())
     extra = float((sizes * ((C - X.mean(axis=0)) ** 2).sum(axis=1)).sum())
     ch = 1.0 if intra == 0.0 else extra * (n - k) / (intra * (k - 1.0))
-    s = np.bincount(lab, weights=np.sqrt(dist2), minlength=k + 1)[1:] / sizes
+    s = dist / sizes
     diff = C[:, None, :] - C[None, :, :]
     M = np.sqrt((diff * diff).sum(axis=2))
     if np.allclose(s, 0) or np.allclose(M, 0):
@@ -513,9 +565,15 @@ def kmeans_grid(
     max_iter: int | None = None,
     scale: bool = False,
     weights: Sequence[float] | np.ndarray | pl.Series | None = None,
+    sample_size: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> KMeansGrid:
     """Fit :func:`kmeans` for every ``k`` (the elbow / silhouette grid) on data validated once.
+
+    Options are those of :func:`kmeans`. The silhouette is exact (:func:`tidyclust.metrics.mean_silhouette`)
+    up to ``EXACT_SILHOUETTE_MAX_ROWS`` (5,000) rows; above that it is the unbiased estimate of
+    :func:`tidyclust.metrics.silhouette_sample` from 2·10⁸ / n sampled rows (at least 200, at most
+    1,000; exact widths for the sampled rows), since the exact value costs O(n²).
 
     Each ``k`` gets its own seed, :func:`grid_seed` ``(seed, k)``, so ``grid.fit(k)`` equals
     ``kmeans(data, k, seed=grid_seed(seed, k), ...)`` whatever else is in the grid.
@@ -535,8 +593,7 @@ def kmeans_grid(
     >>> kmeans_grid(df, k=[1, 2, 3], seed=1).frame["tot_withinss"].to_list()
     [401.5, 101.5, 1.5]
     """
-    from tidyclust.metrics import mean_silhouette  # lazy: metrics imports gap, which fits k-means
-    nstart, seed, max_iter = _resolve(nstart, seed, max_iter, algorithm)
+    nstart, seed, max_iter, sample_size = _resolve(nstart, seed, max_iter, algorithm, sample_size)
     if isinstance(k, int):
         k = [k]
     prep = _prepare(data, columns, scale, weights, algorithm)
@@ -549,7 +606,7 @@ def kmeans_grid(
     rows = []
     for done, kk in enumerate(ks, start=1):
         t0 = time.perf_counter()
-        fit = _fit_prepared(prep, kk, nstart, grid_seed(seed, kk), algorithm, max_iter)
+        fit = _fit_prepared(prep, kk, nstart, grid_seed(seed, kk), algorithm, max_iter, sample_size)
         seconds = time.perf_counter() - t0
         lab = fit.labels
         multi = 1 < kk < prep.X.shape[0]
@@ -560,7 +617,7 @@ def kmeans_grid(
                 "tot_withinss": fit.tot_withinss,
                 "betweenss": fit.betweenss,
                 "iter": fit.iter,
-                "silhouette": float(mean_silhouette(prep.X, lab)) if multi else None,
+                "silhouette": _silhouette(prep.X, lab, grid_seed(seed, kk)) if multi else None,
                 **(_ch_db(prep.X, lab, kk) if multi else {"calinski_harabasz": None, "davies_bouldin": None}),
                 "seconds": seconds,
             }
