@@ -15,8 +15,9 @@ conventions:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ class DensityFit(FitMixin):
     n_noise: int
     core: np.ndarray
     probability: np.ndarray
-    params: dict[str, Any]
+    params: Mapping[str, Any]
     scale: bool = False
     center_: np.ndarray | None = None
     scale_: np.ndarray | None = None
@@ -200,7 +201,7 @@ def _density_fit(
         n_noise=int(noise.sum()),
         core=readonly(core),
         probability=readonly(probability),
-        params=params,
+        params=MappingProxyType(dict(params)),
         scale=mat.scale_ is not None,
         center_=mat.center_,
         scale_=mat.scale_,
