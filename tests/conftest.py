@@ -42,5 +42,5 @@ def lesson(songs: pl.DataFrame) -> pl.DataFrame:
 def rscript() -> str:
     path = shutil.which("Rscript")
     if path is None:
-        pytest.skip("Rscript is not installed (apt-get install r-base-core r-cran-cluster)")
+        pytest.skip("Rscript is not installed (apt-get install r-base-core r-cran-cluster r-cran-jsonlite)")
     return path
