@@ -17,6 +17,8 @@ __all__ = ["Figure", "comparison_figures", "main_figures", "to_data_uri"]
 
 #: Dots per inch of the PNGs: sharp on high-density screens at the page's width.
 DPI = 144
+#: Inches of a figure drawn in half of the page's width (two side by side), so its text reads as body text.
+HALF = (5.6, 3.9)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def main_figures(result: ReportResult) -> dict[str, Figure]:
     main, data = result.main, result.data
     gap_k = main.suggestions.filter(main.suggestions["rule"] == "gap")["k"]
     figures = [
-        _figure("genre-counts", "Songs per genre after the filter", plots.genre_counts(data), (6, 3.6)),
+        _figure("genre-counts", "Songs per genre after the filter", plots.genre_counts(data), HALF),
         _figure(
             "feature-boxplots",
             "Box plots of each feature by genre",
@@ -70,31 +72,35 @@ def main_figures(result: ReportResult) -> dict[str, Figure]:
             "elbow",
             "Elbow plot: total within sum of squares against k",
             plots.elbow_plot(main.grid, suggested_k=main.suggested_k),
+            HALF,
         ),
-        _figure("silhouette-k", "Mean silhouette width against k", _silhouette_k(main)),
+        _figure("silhouette-k", "Mean silhouette width against k", _silhouette_k(main), HALF),
         _figure(
             "gap",
             "Gap statistic against k with one-SE error bars",
             plots.gap_plot(
                 result.gap, k_best=int(gap_k[0]) if gap_k.len() and gap_k[0] is not None else None
             ),
+            HALF,
         ),
         _figure(
             "cluster-pca",
             "Clusters on the first two principal components",
             plots.cluster_plot(main.fit, data),
+            HALF,
         ),
         _figure(
             "cluster-scatter",
             "Popularity against danceability, colour = cluster, shape = genre",
             plots.cluster_scatter(main.fit.augment(data))
             + labs(title="Popularity and danceability by cluster"),
+            HALF,
         ),
         _figure(
             "contingency",
             "Clusters against genres: rows in each cell",
             plots.contingency_heatmap(main.agreement.table),
-            (6, 3.6),
+            HALF,
         ),
     ]
     if main.silhouette is not None:
@@ -103,6 +109,7 @@ def main_figures(result: ReportResult) -> dict[str, Figure]:
                 "silhouette",
                 "Silhouette width of every song, by cluster",
                 plots.silhouette_plot(main.silhouette),
+                (6.4, 4.2),
             )
         )
     return {f.id: f for f in figures}
@@ -117,7 +124,7 @@ def comparison_figures(result: ReportResult) -> dict[str, Figure]:
     out = {}
     for side, tag in ((result.main, "main"), (result.other, "other")):
         sub = labs(subtitle=_scaling(side))
-        size = (5.2, 3.6)
+        size = HALF
         out[f"elbow-{tag}"] = _figure(
             f"elbow-{tag}", f"Elbow plot, {_scaling(side)}",
             plots.elbow_plot(side.grid, suggested_k=side.suggested_k) + sub, size,
