@@ -297,9 +297,12 @@ def test_tidy_glance_augment_predict() -> None:
     assert tidy.rows() == [(1, 2, 0.5, 0.5, 0.0), (2, 2, 0.5, 10.5, 5.0)]
     glance = fit.glance()
     assert glance.columns == [
+        "method",
         "k", "totss", "tot_withinss", "betweenss", "iter", "converged", "nstart", "seed", "algorithm",
     ]  # fmt: skip
     assert glance.row(0, named=True)["algorithm"] == "hartigan-wong" and glance.height == 1
+    assert glance.schema["k"] == pl.Int32 and glance.schema["seed"] == pl.UInt64
+    assert glance.schema["converged"] == pl.Boolean and glance["method"].item() == "kmeans"
     aug = fit.augment(TOY)
     assert aug.columns == [*TOY.columns, ".cluster"]
     assert aug.schema[".cluster"] == pl.Int32

@@ -124,7 +124,9 @@ class KMeansFit:
         )
 
     def glance(self) -> pl.DataFrame:
-        """One row for the model: k, totss, tot_withinss, betweenss, iter, converged, nstart, seed, algorithm.
+        """One row: method, k, totss, tot_withinss, betweenss, iter, converged, nstart, seed, algorithm.
+
+        Column types and meanings as in ``docs/glossary.md`` (the same names as the other methods').
 
         Examples
         --------
@@ -135,6 +137,7 @@ class KMeansFit:
         """
         return pl.DataFrame(
             {
+                "method": [self.method],
                 "k": [self.k],
                 "totss": [self.totss],
                 "tot_withinss": [self.tot_withinss],
@@ -546,7 +549,7 @@ def _ch_db(X: np.ndarray, lab: np.ndarray, k: int) -> dict[str, float]:
     s = dist / sizes
     diff = C[:, None, :] - C[None, :, :]
     M = np.sqrt((diff * diff).sum(axis=2))
-    if np.allclose(s, 0) or np.allclose(M, 0):
+    if np.all(np.abs(s) <= 1e-8) or np.all(M <= 1e-8):  # sklearn's np.allclose(..., 0)
         db = 0.0
     else:
         M[M == 0] = np.inf
@@ -606,7 +609,8 @@ def kmeans_grid(
     rows = []
     for done, kk in enumerate(ks, start=1):
         t0 = time.perf_counter()
-        fit = _fit_prepared(prep, kk, nstart, grid_seed(seed, kk), algorithm, max_iter, sample_size)
+        kseed = grid_seed(seed, kk)
+        fit = _fit_prepared(prep, kk, nstart, kseed, algorithm, max_iter, sample_size)
         seconds = time.perf_counter() - t0
         lab = fit.labels
         multi = 1 < kk < prep.X.shape[0]
@@ -617,7 +621,7 @@ def kmeans_grid(
                 "tot_withinss": fit.tot_withinss,
                 "betweenss": fit.betweenss,
                 "iter": fit.iter,
-                "silhouette": _silhouette(prep.X, lab, grid_seed(seed, kk)) if multi else None,
+                "silhouette": _silhouette(prep.X, lab, kseed) if multi else None,
                 **(_ch_db(prep.X, lab, kk) if multi else {"calinski_harabasz": None, "davies_bouldin": None}),
                 "seconds": seconds,
             }
