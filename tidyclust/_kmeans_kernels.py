@@ -29,6 +29,12 @@ IFAULT_OK, IFAULT_EMPTY, IFAULT_MAXITER, IFAULT_QTRAN = 0, 1, 2, 4
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _weight(w, i):
+    """Row weight; an empty ``w`` means every row weighs 1 (saves an n-vector of ones)."""
+    return 1.0 if w.shape[0] == 0 else w[i]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _sqdist(X, i, C, cl, p):
     s = 0.0
     for j in range(p):
@@ -298,7 +304,7 @@ def _lloyd_core(X, w, C, labels, nc, wsum, wss, max_iter):
     for cl in range(k):
         wss[cl] = 0.0
     for i in range(m):
-        wss[labels[i]] += w[i] * _sqdist(X, i, C, labels[i], p)
+        wss[labels[i]] += _weight(w, i) * _sqdist(X, i, C, labels[i], p)
     return it + 1, converged
 
 
@@ -315,9 +321,10 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
     for i in range(m):
         cl = labels[i]
         nc[cl] += 1
-        wsum[cl] += w[i]
+        wi = _weight(w, i)
+        wsum[cl] += wi
         for j in range(p):
-            C[cl, j] += w[i] * X[i, j]
+            C[cl, j] += wi * X[i, j]
     for cl in range(k):
         if wsum[cl] > 0.0:
             for j in range(p):
@@ -327,7 +334,7 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
         far = -1.0
         arg = 0
         for i in range(m):
-            if w[i] > 0.0 and nc[labels[i]] > 1:
+            if _weight(w, i) > 0.0 and nc[labels[i]] > 1:
                 dd = _sqdist(X, i, old, labels[i], p)
                 if dd > far:
                     far = dd
@@ -337,7 +344,7 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
         nc[labels[arg]] -= 1
         labels[arg] = cl
         nc[cl] = 1
-        wsum[cl] = w[arg]
+        wsum[cl] = _weight(w, arg)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -346,7 +353,8 @@ def multistart(X, w, inits, max_iter, lloyd, n_threads):
     best by total within-cluster sum of squares (ties: earliest start).
 
     Starts are dealt round-robin to ``n_threads`` chunks run in parallel.
-    ``lloyd=False`` runs Hartigan–Wong (``w`` ignored), ``lloyd=True`` weighted Lloyd.
+    ``lloyd=False`` runs Hartigan–Wong (``w`` ignored), ``lloyd=True`` Lloyd, weighted unless ``w``
+    is empty.
     Returns (labels0, centers, withinss, sizes, iter, status, best_start, tot_per_start,
     final_centers_per_start) where status is the ifault code (Hartigan–Wong) or 0/2 converged/not (Lloyd).
     """
@@ -470,7 +478,7 @@ def count_distinct_rows(X, limit):
 @njit(cache=True, error_model="numpy")
 def cluster_stats(X, lab0, w, k):
     """One pass over the rows: per cluster the row count, the weight total and the weighted mean
-    (``w`` = row weights, all ones for unweighted), then the weighted sum of squared distances
+    (``w`` = row weights, empty for unweighted), then the weighted sum of squared distances
     to the mean and the (unweighted) sum of distances to it. O(k·p) extra memory."""
     m, p = X.shape
     sizes = np.zeros(k, np.int64)
@@ -479,9 +487,10 @@ def cluster_stats(X, lab0, w, k):
     for i in range(m):
         cl = lab0[i]
         sizes[cl] += 1
-        wsum[cl] += w[i]
+        wi = _weight(w, i)
+        wsum[cl] += wi
         for j in range(p):
-            C[cl, j] += w[i] * X[i, j]
+            C[cl, j] += wi * X[i, j]
     for cl in range(k):
         if wsum[cl] > 0.0:
             for j in range(p):
@@ -491,6 +500,6 @@ def cluster_stats(X, lab0, w, k):
     for i in range(m):
         cl = lab0[i]
         dd = _sqdist(X, i, C, cl, p)
-        wss[cl] += w[i] * dd
+        wss[cl] += _weight(w, i) * dd
         dist[cl] += np.sqrt(dd)
     return sizes, wsum, C, wss, dist

@@ -48,6 +48,9 @@ EXACT_SILHOUETTE_MAX_ROWS = 5_000
 SILHOUETTE_SAMPLE_BUDGET = 200_000_000
 
 
+_UNWEIGHTED = np.empty(0)  # the kernels' "every row weighs 1"
+
+
 class KMeansConvergenceWarning(UserWarning):
     """The best start stopped before converging (R's "did not converge" / ifault 4 warnings)."""
 
@@ -246,12 +249,14 @@ def _prepare(data, columns, scale, weights, algorithm) -> _Prepared:
             )
         X = np.ascontiguousarray((X - center_) / scale_)
         center_, scale_ = _readonly(center_), _readonly(scale_)
-    # column by column: O(n) temporaries, not O(n·p)
-    ww = np.ones(n) if w is None else w
     totss = 0.0
-    for j in range(X.shape[1]):
-        col = X[:, j]
-        totss += float((ww * (col - np.dot(ww, col) / ww.sum()) ** 2).sum())
+    for j in range(X.shape[1]):  # column by column: O(n) temporaries, not O(n·p)
+        if w is None:
+            dev = X[:, j] - X[:, j].mean()
+            totss += float(np.dot(dev, dev))
+        else:
+            dev = X[:, j] - np.dot(w, X[:, j]) / w.sum()
+            totss += float(np.dot(w, dev * dev))
     return _Prepared(X, tuple(cols), center_, scale_, w, totss)
 
 
@@ -355,8 +360,7 @@ def _relabel(lab0: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def _summarise(X, w, lab0, k, *, it, status):
     """Relabel by first appearance and compute centers, sizes and withinss in that order."""
     lab, _ = _relabel(lab0, k)
-    ww = np.ones(X.shape[0]) if w is None else w
-    sizes, _, centers, withinss, _ = kern.cluster_stats(X, lab, ww, k)
+    sizes, _, centers, withinss, _ = kern.cluster_stats(X, lab, _UNWEIGHTED if w is None else w, k)
     return lab, centers, sizes, withinss, it, status
 
 
@@ -374,7 +378,7 @@ def _run(X, w, inits, k, algorithm, max_iter):
     """Every start on all rows; the best, relabelled. None if every start failed."""
     if algorithm == "elkan":
         return _elkan(X, w, inits, max_iter)
-    ww = w if w is not None else np.ones(X.shape[0])
+    ww = w if w is not None else _UNWEIGHTED
     lab0, C, wss, nc, it, status, best, *_ = kern.multistart(
         X, ww, inits, max_iter, algorithm == "lloyd", numba.get_num_threads()
     )
@@ -394,7 +398,7 @@ def _sample_inits(X, w, k, nstart, rng, algorithm, max_iter, sample_size):
     if pool.shape[0] < k or kern.count_distinct_rows(Xs[pool], k) < k:
         return None
     starts = _draw_starts(Xs, k, nstart, rng, pool)
-    wws = ws if ws is not None else np.ones(sample_size)
+    wws = ws if ws is not None else _UNWEIGHTED
     lloyd = algorithm != "hartigan-wong"  # Elkan's answer is Lloyd's; the kernel is faster here
     *_, tot, finals = kern.multistart(Xs, wws, Xs[starts], max_iter, lloyd, numba.get_num_threads())
     order = np.argsort(tot, kind="stable")[:REFINE]
@@ -542,7 +546,7 @@ def _ch_db(X: np.ndarray, lab: np.ndarray, k: int) -> dict[str, float]:
     and ``davies_bouldin_score`` compute them (the tests check equality), in one compiled pass
     without their per-call validation overhead (~2 ms a k, more than the lesson-size fit itself)."""
     n = X.shape[0]
-    sizes, _, C, wss, dist = kern.cluster_stats(X, lab - 1, np.ones(n), k)
+    sizes, _, C, wss, dist = kern.cluster_stats(X, lab - 1, _UNWEIGHTED, k)
     intra = float(wss.sum())
     extra = float((sizes * ((C - X.mean(axis=0)) ** 2).sum(axis=1)).sum())
     ch = 1.0 if intra == 0.0 else extra * (n - k) / (intra * (k - 1.0))
