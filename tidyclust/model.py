@@ -14,7 +14,14 @@ Conventions, as in the rest of tidyclust:
 * Labels are 1-based and numbered by first appearance in the data: the cluster of row 1 is
   cluster 1, the next new cluster met going down the rows is cluster 2, and so on. ``centers``,
   ``sizes`` and ``withinss`` are in that order.
-* ``seed=None`` draws a fresh seed and records it in the fit, so every fit can be reproduced.
+* ``seed=None`` draws a fresh seed and records it in the fit, so every fit can be reproduced. The
+  same seed gives the same fit, labels included, whatever the number of threads.
+* ``scale=True`` standardises as R's ``scale()``; centers are reported in data units, sums of
+  squares in the standardised ("fitted") space, that of :meth:`KMeansFit.model_matrix`.
+* Row weights are for Lloyd and Elkan only; Hartigan–Wong (like R's) refuses them.
+* Hartigan–Wong keeps R's ``iter.max = 10`` and R's warnings (not converged; quick-transfer steps
+  exceeded, "ifault 4", which R also reports on large data), as :class:`KMeansConvergenceWarning`.
+* ``sample_size=`` is an opt-in approximation for large data; by default every start runs on all rows.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from tidyclust import _kmeans_kernels as kern
 from tidyclust._validate import check_columns, check_int, numeric_matrix
 from tidyclust.errors import ParameterError
 
-__all__ = ["KMeansConvergenceWarning", "KMeansFit", "KMeansGrid", "kmeans", "kmeans_grid"]
+__all__ = ["KMeansConvergenceWarning", "KMeansFit", "KMeansGrid", "grid_seed", "kmeans", "kmeans_grid"]
 
 Algorithm = Literal["hartigan-wong", "lloyd", "elkan"]
 ALGORITHMS: tuple[str, ...] = ("hartigan-wong", "lloyd", "elkan")
