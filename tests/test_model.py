@@ -345,6 +345,8 @@ def test_augment_and_predict_errors() -> None:
         ({"k": 2, "columns": ["x", "name"]}, ColumnTypeError, r"column 'name' has type String"),
         ({"k": 2, "columns": ["x", "z"]}, ColumnNotFoundError, r"'z' is not a column of the data"),
         ({"k": 2, "max_iter": 0}, ParameterError, r"max_iter: must be >= 1"),
+        ({"k": 2, "scale": "yes"}, ParameterError, r"scale: expected True or False, got 'yes'"),
+        ({"k": 2, "seed": -1}, ParameterError, r"seed: must be >= 0, got -1"),
         ({"k": 2, "weights": [1.0] * 4}, ParameterError, r"the Hartigan–Wong .* use algorithm='lloyd'"),
         ({"k": 2, "weights": [1], "algorithm": "lloyd"}, ParameterError, r"one weight per row \(4\)"),
         ({"k": 2, "weights": [1, 1, 1], "algorithm": "elkan"}, ParameterError, r"one weight per row"),
@@ -449,6 +451,9 @@ def test_grid_errors() -> None:
         kmeans_grid(TOY, k=[])
     with pytest.raises(ParameterError, match=r"k: the grid repeats a value"):
         kmeans_grid(TOY, k=[2, 2])
+    with pytest.raises(ParameterError, match=r"progress: expected a callable"):
+        kmeans_grid(TOY, k=[2], progress="bar")  # type: ignore[arg-type]
+    assert kmeans_grid(TOY, k=2, seed=1).k == (2,)
 
 
 def test_docstring_examples_run() -> None:

@@ -231,6 +231,8 @@ def _prepare(data, columns, scale, weights, algorithm) -> _Prepared:
             f"algorithm: {algorithm!r} is not a k-means algorithm; "
             f"choose one of {', '.join(map(repr, ALGORITHMS))}"
         )
+    if not isinstance(scale, (bool, np.bool_)):
+        raise ParameterError(f"scale: expected True or False, got {scale!r}")
     X, cols = numeric_matrix(data, columns)
     n = X.shape[0]
     if n < 2:
@@ -608,7 +610,9 @@ def kmeans_grid(
     [401.5, 101.5, 1.5]
     """
     nstart, seed, max_iter, sample_size = _resolve(nstart, seed, max_iter, algorithm, sample_size)
-    if isinstance(k, int):
+    if progress is not None and not callable(progress):
+        raise ParameterError(f"progress: expected a callable progress(done, total, k), got {progress!r}")
+    if isinstance(k, (int, np.integer)):
         k = [k]
     prep = _prepare(data, columns, scale, weights, algorithm)
     ks = tuple(_check_k(kk, prep.X, "k") for kk in k)
