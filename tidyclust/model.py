@@ -399,7 +399,8 @@ def _run(X, w, inits, k, algorithm, max_iter):
 
 def _sample_inits(X, w, k, nstart, rng, algorithm, max_iter, sample_size):
     """Opt-in large-data search: all starts on ``sample_size`` random rows; the final centers of
-    the best ``REFINE`` of them become the starts on all rows. None if the sample is too uniform."""
+    the best ``REFINE`` distinct sample solutions become the starts on all rows. None if the sample
+    is too uniform."""
     idx = np.sort(rng.choice(X.shape[0], size=sample_size, replace=False))
     Xs = np.ascontiguousarray(X[idx])
     ws = None if w is None else np.ascontiguousarray(w[idx])
@@ -410,9 +411,17 @@ def _sample_inits(X, w, k, nstart, rng, algorithm, max_iter, sample_size):
     wws = ws if ws is not None else _UNWEIGHTED
     lloyd = algorithm != "hartigan-wong"  # Elkan's answer is Lloyd's; the kernel is faster here
     *_, tot, finals = kern.multistart(Xs, wws, Xs[starts], max_iter, lloyd, numba.get_num_threads())
-    order = np.argsort(tot, kind="stable")[:REFINE]
-    order = order[np.isfinite(tot[order])]
-    return np.ascontiguousarray(finals[order]) if order.size else None
+    kept: list[int] = []
+    keys: list[np.ndarray] = []
+    for s in np.argsort(tot, kind="stable"):
+        if not np.isfinite(tot[s]) or len(kept) == REFINE:
+            break
+        # Starts often end in the same sample solution; refine each distinct one once.
+        key = finals[s][np.lexsort(finals[s].T[::-1])]
+        if not any(np.allclose(key, other, rtol=1e-9, atol=1e-12) for other in keys):
+            kept.append(int(s))
+            keys.append(key)
+    return np.ascontiguousarray(finals[kept]) if kept else None
 
 
 def _elkan(X, w, inits, max_iter):
@@ -485,8 +494,9 @@ def kmeans(
         ``"elkan"`` — Hartigan–Wong, like R's, has none.
     sample_size
         Opt-in speed-up for large data, an approximation: run the ``nstart`` starts on a random
-        sample of ``sample_size`` rows, then run the algorithm on all rows from the final centers of
-        the best 8 of them, and keep the best. The start that would win on all rows can be missed.
+        sample of ``sample_size`` rows, then run the algorithm on all rows from the final centers
+        of the best 8 distinct sample solutions, and keep the best. The start that would win on
+        all rows can be missed.
         ``None`` (default) or ``sample_size >= n``: every start runs on all rows.
 
     Returns
