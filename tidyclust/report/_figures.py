@@ -135,6 +135,6 @@ def comparison_figures(result: ReportResult) -> dict[str, Figure]:
         )  # fmt: skip
         out[f"cluster-pca-{tag}"] = _figure(
             f"cluster-pca-{tag}", f"Clusters on the principal components, {_scaling(side)}",
-            plots.cluster_plot(side.fit, result.data) + sub, size,
+            plots.cluster_plot(side.fit, side.data) + sub, size,
         )  # fmt: skip
     return out

@@ -67,7 +67,16 @@ def _comparison(result: ReportResult) -> Table:
             "standardised features": list(right.values()),
         }
     )
-    return table(frame, "comparison", f"Raw against standardised features, both at k = {result.k}")
+    note = (
+        f"The {_scaling(result.other)} side was run {result.other.rows_note}."
+        if result.other.rows_note
+        else ""
+    )
+    return table(frame, "comparison", f"Raw against standardised features, both at k = {result.k}", note=note)
+
+
+def _scaling(side: Analysis) -> str:
+    return "standardised features" if side.scale else "raw features"
 
 
 def _tables(result: ReportResult) -> dict[str, Table]:
@@ -139,6 +148,9 @@ def _reproducibility(result: ReportResult, seconds_drawing: float) -> dict[str, 
             "seed": str(opts.seed),
             "scale": "TRUE (standardised)" if opts.scale else "FALSE (raw, as the lesson)",
             "algorithm": opts.algorithm,
+            "k-means starts": "every start on every row"
+            if opts.sample_size is None
+            else f"searched on {opts.sample_size:,} random rows, the best refined on all rows",
             "gap statistic": result.gap_note,
             "silhouette": result.main.silhouette_note,
         },
