@@ -503,3 +503,57 @@ def cluster_stats(X, lab0, w, k):
         wss[cl] += _weight(w, i) * dd
         dist[cl] += np.sqrt(dd)
     return sizes, wsum, C, wss, dist
+
+
+@njit(cache=True, error_model="numpy")
+def ch_db(X, lab0, k):
+    """Calinski–Harabasz and Davies–Bouldin indices of a labelling (0-based, all k clusters
+    non-empty), with scikit-learn's definitions and special cases (``calinski_harabasz_score``,
+    ``davies_bouldin_score``)."""
+    m, p = X.shape
+    sizes, _, C, wss, dist = cluster_stats(X, lab0, np.empty(0), k)
+    mean = np.zeros(p)
+    for i in range(m):
+        for j in range(p):
+            mean[j] += X[i, j]
+    for j in range(p):
+        mean[j] /= m
+    intra = 0.0
+    extra = 0.0
+    for cl in range(k):
+        intra += wss[cl]
+        s = 0.0
+        for j in range(p):
+            t = C[cl, j] - mean[j]
+            s += t * t
+        extra += sizes[cl] * s
+    ch = 1.0 if intra == 0.0 else extra * (m - k) / (intra * (k - 1.0))
+    # Davies–Bouldin: mean over clusters of max_j (s_i + s_j) / d(c_i, c_j); 0 if all s or all d ~ 0
+    spread = dist / sizes
+    all_s0 = True
+    for cl in range(k):
+        if abs(spread[cl]) > 1e-8:
+            all_s0 = False
+    M = np.zeros((k, k))
+    all_d0 = True
+    for a in range(k):
+        for b in range(k):
+            s = 0.0
+            for j in range(p):
+                t = C[a, j] - C[b, j]
+                s += t * t
+            M[a, b] = np.sqrt(s)
+            if M[a, b] > 1e-8:
+                all_d0 = False
+    if all_s0 or all_d0:
+        return ch, 0.0
+    total = 0.0
+    for a in range(k):
+        worst = -np.inf
+        for b in range(k):
+            d = M[a, b] if M[a, b] != 0.0 else np.inf
+            r = (spread[a] + spread[b]) / d
+            if r > worst:
+                worst = r
+        total += worst
+    return ch, total / k
