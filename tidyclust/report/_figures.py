@@ -99,7 +99,8 @@ def main_figures(result: ReportResult) -> dict[str, Figure]:
         _figure(
             "contingency",
             "Clusters against genres: rows in each cell",
-            plots.contingency_heatmap(main.agreement.table),
+            plots.contingency_heatmap(main.agreement.table)
+            + labs(title="Clusters against genres", x="artist_top_genre"),
             HALF,
         ),
     ]
