@@ -200,3 +200,14 @@ def test_scan_songs_is_lazy_and_exact(songs_path: Path, songs: pl.DataFrame, tmp
     (tmp_path / "typo.csv").write_text(text, encoding="utf-8")
     with pytest.raises(ColumnNotFoundError, match=r"no column 'energy'; did you mean 'energie'\?"):
         scan_songs(tmp_path / "typo.csv")
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path: Path, songs_path: Path, monkeypatch) -> None:
+    from tidyclust.errors import DataAccessError
+
+    path = tmp_path / "locked.csv"
+    path.write_bytes(songs_path.read_bytes())
+    # Tests run as root, where chmod 000 still reads; stand in for the permission check instead.
+    monkeypatch.setattr(data_mod.os, "access", lambda p, mode: False)
+    with pytest.raises(DataAccessError, match=r"'.*locked\.csv' cannot be read \(permission denied\)"):
+        read_songs(path)

@@ -18,6 +18,7 @@ import pooch
 from tidyclust.errors import (
     ChecksumError,
     ColumnNotFoundError,
+    DataAccessError,
     DataNotFoundError,
     DataValueError,
     DownloadError,
@@ -116,6 +117,10 @@ def resolve_source(source: str | os.PathLike[str] | None = None) -> Path:
         where = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise DataNotFoundError(
             f"source: {str(path)!r} {where}; give the path of the songs CSV or Parquet file"
+        )
+    if not os.access(path, os.R_OK):
+        raise DataAccessError(
+            f"source: {str(path)!r} cannot be read (permission denied); check its permissions"
         )
     return path
 

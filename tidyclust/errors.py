@@ -15,6 +15,7 @@ __all__ = [
     "ChecksumError",
     "ColumnNotFoundError",
     "ColumnTypeError",
+    "DataAccessError",
     "DataNotFoundError",
     "DataValueError",
     "DownloadError",
@@ -35,6 +36,10 @@ class TidyclustError(Exception):
 
 class DataNotFoundError(TidyclustError, FileNotFoundError):
     """A local data file does not exist."""
+
+
+class DataAccessError(TidyclustError, PermissionError):
+    """A local data file exists but cannot be read (permissions)."""
 
 
 class DownloadError(TidyclustError, ConnectionError):
