@@ -347,67 +347,70 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
         wsum[cl] = _weight(w, arg)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def multistart(X, w, inits, max_iter, lloyd, n_threads):
-    """Run every start (``inits[s]`` = the k x p initial centers of start s) and keep the
-    best by total within-cluster sum of squares (ties: earliest start).
-
-    Starts are dealt round-robin to ``n_threads`` chunks run in parallel.
-    ``lloyd=False`` runs Hartigan–Wong (``w`` ignored), ``lloyd=True`` Lloyd, weighted unless ``w``
-    is empty.
-    Returns (labels0, centers, withinss, sizes, iter, status, best_start, tot_per_start,
-    final_centers_per_start) where status is the ifault code (Hartigan–Wong) or 0/2 converged/not (Lloyd).
-    """
+@njit(cache=True, error_model="numpy")
+def _chunk(
+    X, w, inits, max_iter, lloyd, t, T, tot, finals, b_tot, b_idx, b_lab, b_C, b_wss, b_nc, b_it, b_st
+):
+    """Starts t, t + T, t + 2T, ... one after another; the best of them goes to slot t."""
     m, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
-    T = max(1, min(n_threads, nstart))
-    tot = np.full(nstart, np.inf)
-    finals = np.empty((nstart, k, p))
-    b_tot = np.full(T, np.inf)
-    b_idx = np.full(T, -1, np.int64)
-    b_lab = np.empty((T, m), np.int32)
-    b_C = np.empty((T, k, p))
-    b_wss = np.empty((T, k))
-    b_nc = np.empty((T, k), np.int64)
-    b_it = np.zeros(T, np.int64)
-    b_st = np.zeros(T, np.int64)
-    for t in prange(T):
-        C = np.empty((k, p))
-        ic1 = np.empty(m, np.int32)
-        ic2 = np.empty(m, np.int32)
-        nc = np.zeros(k, np.int64)
-        ncp = np.zeros(k, np.int64)
-        itran = np.zeros(k, np.int64)
-        live = np.zeros(k, np.int64)
-        an1 = np.zeros(k)
-        an2 = np.zeros(k)
-        wss = np.zeros(k)
-        d = np.zeros(m)
-        for s in range(t, nstart, T):
-            for cl in range(k):
-                for j in range(p):
-                    C[cl, j] = inits[s, cl, j]
-            if lloyd:
-                it, conv = _lloyd_core(X, w, C, ic1, nc, an1, wss, max_iter)
-                status = 0 if conv else IFAULT_MAXITER
-            else:
-                it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
-                if status == IFAULT_EMPTY:
-                    continue
-            total = 0.0
-            for cl in range(k):
-                total += wss[cl]
-            tot[s] = total
-            finals[s] = C
-            if total < b_tot[t]:
-                b_tot[t] = total
-                b_idx[t] = s
-                b_lab[t, :] = ic1
-                b_C[t] = C
-                b_wss[t] = wss
-                b_nc[t] = nc
-                b_it[t] = it
-                b_st[t] = status
+    C = np.empty((k, p))
+    ic1 = np.empty(m, np.int32)
+    ic2 = np.empty(m, np.int32)
+    nc = np.zeros(k, np.int64)
+    ncp = np.zeros(k, np.int64)
+    itran = np.zeros(k, np.int64)
+    live = np.zeros(k, np.int64)
+    an1 = np.zeros(k)
+    an2 = np.zeros(k)
+    wss = np.zeros(k)
+    d = np.zeros(m)
+    for s in range(t, nstart, T):
+        for cl in range(k):
+            for j in range(p):
+                C[cl, j] = inits[s, cl, j]
+        if lloyd:
+            it, conv = _lloyd_core(X, w, C, ic1, nc, an1, wss, max_iter)
+            status = 0 if conv else IFAULT_MAXITER
+        else:
+            it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
+            if status == IFAULT_EMPTY:
+                continue
+        total = 0.0
+        for cl in range(k):
+            total += wss[cl]
+        tot[s] = total
+        finals[s] = C
+        if total < b_tot[t]:
+            b_tot[t] = total
+            b_idx[t] = s
+            b_lab[t, :] = ic1
+            b_C[t] = C
+            b_wss[t] = wss
+            b_nc[t] = nc
+            b_it[t] = it
+            b_st[t] = status
+
+
+@njit(cache=True, error_model="numpy")
+def _slots(m, nstart, k, p, T):
+    return (
+        np.full(nstart, np.inf),
+        np.empty((nstart, k, p)),
+        np.full(T, np.inf),
+        np.full(T, -1, np.int64),
+        np.empty((T, m), np.int32),
+        np.empty((T, k, p)),
+        np.empty((T, k)),
+        np.empty((T, k), np.int64),
+        np.zeros(T, np.int64),
+        np.zeros(T, np.int64),
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _pick(T, tot, finals, b_tot, b_idx, b_lab, b_C, b_wss, b_nc, b_it, b_st):
+    """The best slot (smallest total; ties: earliest start), so the thread count never matters."""
     best = -1
     for t in range(T):
         if b_idx[t] >= 0 and (
@@ -417,6 +420,42 @@ def multistart(X, w, inits, max_iter, lloyd, n_threads):
     if best < 0:  # every start failed (cannot happen with distinct data rows as starts)
         best = 0
     return b_lab[best], b_C[best], b_wss[best], b_nc[best], b_it[best], b_st[best], b_idx[best], tot, finals
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _multistart_parallel(X, w, inits, max_iter, lloyd, n_threads):
+    m, p = X.shape
+    nstart, k = inits.shape[0], inits.shape[1]
+    T = max(1, min(n_threads, nstart))
+    out = _slots(m, nstart, k, p, T)
+    for t in prange(T):
+        _chunk(X, w, inits, max_iter, lloyd, t, T, *out)
+    return _pick(T, *out)
+
+
+@njit(cache=True, error_model="numpy")
+def _multistart_serial(X, w, inits, max_iter, lloyd):
+    m, p = X.shape
+    nstart, k = inits.shape[0], inits.shape[1]
+    out = _slots(m, nstart, k, p, 1)
+    _chunk(X, w, inits, max_iter, lloyd, 0, 1, *out)
+    return _pick(1, *out)
+
+
+def multistart(X, w, inits, max_iter, lloyd, n_threads):
+    """Run every start (``inits[s]`` = the k x p initial centers of start s) and keep the
+    best by total within-cluster sum of squares (ties: earliest start).
+
+    Starts are dealt round-robin to ``n_threads`` chunks run in parallel (``n_threads <= 1``: one
+    compiled loop, no thread pool). ``lloyd=False`` runs Hartigan–Wong (``w`` ignored),
+    ``lloyd=True`` Lloyd, weighted unless ``w`` is empty.
+    Returns (labels0, centers, withinss, sizes, iter, status, best_start, tot_per_start,
+    final_centers_per_start) where status is the ifault code (Hartigan–Wong) or 0/2 converged/not
+    (Lloyd).
+    """
+    if n_threads <= 1:
+        return _multistart_serial(X, w, inits, max_iter, lloyd)
+    return _multistart_parallel(X, w, inits, max_iter, lloyd, n_threads)
 
 
 @njit(cache=True, error_model="numpy")

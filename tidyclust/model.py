@@ -410,7 +410,8 @@ def _sample_inits(X, w, k, nstart, rng, algorithm, max_iter, sample_size):
     starts = _draw_starts(Xs, k, nstart, rng, pool)
     wws = ws if ws is not None else _UNWEIGHTED
     lloyd = algorithm != "hartigan-wong"  # Elkan's answer is Lloyd's; the kernel is faster here
-    *_, tot, finals = kern.multistart(Xs, wws, Xs[starts], max_iter, lloyd, numba.get_num_threads())
+    inits = Xs[starts]
+    *_, tot, finals = kern.multistart(Xs, wws, inits, max_iter, lloyd, numba.get_num_threads())
     kept: list[int] = []
     keys: list[np.ndarray] = []
     for s in np.argsort(tot, kind="stable"):
