@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from tidyclust import errors, metrics, sql, tidy
 from tidyclust.data import read_songs, scan_songs
 from tidyclust.density import dbscan, hdbscan
+from tidyclust.grid import ClusterGrid, cluster_grid
 from tidyclust.hclust import hclust
 from tidyclust.methods import METHODS, cluster
 from tidyclust.metrics import (
@@ -44,11 +45,13 @@ except PackageNotFoundError:  # running from a checkout that was never installed
 
 __all__ = [
     "METHODS",
+    "ClusterGrid",
     "KMeansFit",
     "KMeansGrid",
     "__version__",
     "agreement",
     "cluster",
+    "cluster_grid",
     "dbscan",
     "elbow",
     "errors",

@@ -56,6 +56,8 @@ COMMON_SCHEMA: dict[str, pl.DataType] = {
 }  # fmt: skip
 
 Progress = Callable[[int, int, int], None]
+EXACT_SILHOUETTE_MAX_ROWS = 5_000
+SILHOUETTE_SAMPLE_BUDGET = 200_000_000
 #: Below this many rows scikit-learn's OpenMP/BLAS pools run on one thread (see few_threads_for).
 PARALLEL_MIN_ROWS = 10_000
 
@@ -135,6 +137,18 @@ def _check_ks(k: object) -> tuple[int, ...]:
     return ks
 
 
+def _mean_silhouette(X: np.ndarray, labels: np.ndarray, seed: int) -> float:
+    """Exact up to EXACT_SILHOUETTE_MAX_ROWS rows; beyond, silhouette_sample's unbiased estimate from
+    2·10⁸ / n rows (200 to 1,000), the rule of :func:`tidyclust.model.kmeans_grid`."""
+    from tidyclust.metrics import mean_silhouette, silhouette_sample  # lazy: metrics -> gap -> model
+
+    n = X.shape[0]
+    if n <= EXACT_SILHOUETTE_MAX_ROWS:
+        return float(mean_silhouette(X, labels))
+    m = int(min(1_000, max(200, SILHOUETTE_SAMPLE_BUDGET // n)))
+    return float(silhouette_sample(X, labels=labels, sample_size=m, seed=seed)["estimate"].item())
+
+
 def quality(X: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, float | None]:
     """Mean silhouette, Calinski–Harabasz and Davies–Bouldin of ``labels`` (1-based, no noise) on ``X``.
 
@@ -148,7 +162,6 @@ def quality(X: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, float | N
     (0.856163, 40.3333)
     """
     from tidyclust import _kmeans_kernels as kern
-    from tidyclust.model import _silhouette  # the grid's exact-or-sampled rule, shared
 
     used, lab0 = np.unique(labels, return_inverse=True)
     k = used.size
@@ -156,7 +169,7 @@ def quality(X: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, float | N
         return {"silhouette": None, "calinski_harabasz": None, "davies_bouldin": None}
     ch, db = kern.ch_db(X, lab0.astype(np.int32), k)
     return {
-        "silhouette": _silhouette(X, lab0.astype(np.int32) + 1, seed),
+        "silhouette": _mean_silhouette(X, lab0.astype(np.int32) + 1, seed),
         "calinski_harabasz": float(ch),
         "davies_bouldin": float(db),
     }
@@ -183,7 +196,9 @@ def _kmeans(data, ks, columns, seed, scale, progress, options) -> ClusterGrid:
 
     grid = kmeans_grid(data, ks, columns=columns, seed=seed, scale=scale, progress=progress, **options)
     frame = grid.frame.with_columns(pl.lit("kmeans").alias("method"))
-    order = [*COMMON_SCHEMA, *EXTRA_COLUMNS["kmeans"], "seconds"]
+    # the common columns first, then kmeans_grid's own (iter, ...) in its order, seconds last
+    rest = [c for c in frame.columns if c not in COMMON_SCHEMA and c != "seconds"]
+    order = [*COMMON_SCHEMA, *rest, "seconds"]
     return ClusterGrid(frame.select(order), dict(grid.fits), "kmeans", grid.columns, grid.k)
 
 

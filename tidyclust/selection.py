@@ -21,7 +21,8 @@ def _grid_frame(grid: object, arg: str = "grid") -> pl.DataFrame:
     frame = getattr(grid, "frame", grid)
     if not isinstance(frame, pl.DataFrame):
         raise ParameterError(
-            f"{arg}: expected a k-grid (tidyclust.kmeans_grid) or a polars frame, got {type(grid).__name__}"
+            f"{arg}: expected a k-grid (tidyclust.cluster_grid or kmeans_grid) or a polars frame, "
+            f"got {type(grid).__name__}"
         )
     return frame
 
@@ -113,8 +114,10 @@ def suggest_k(
     Parameters
     ----------
     grid : k-grid or polars frame
-        ``tidyclust.kmeans_grid(...)`` (its ``.frame``) or a frame with column ``k`` and any of
-        ``tot_withinss``, ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``.
+        ``tidyclust.cluster_grid(...)`` of any method or ``tidyclust.kmeans_grid(...)`` (their
+        ``.frame``), or a frame with column ``k`` and any of ``tot_withinss`` (the elbow, whatever
+        the method), ``silhouette``, ``calinski_harabasz``, ``davies_bouldin`` and ``bic``
+        (Gaussian mixtures: the smallest BIC, scikit-learn's sign).
     gap : polars frame, optional
         :func:`tidyclust.gap.gap_statistic`'s result; adds the gap rule.
     gap_method, SE_factor
@@ -146,6 +149,7 @@ def suggest_k(
         ("silhouette", True, "max mean silhouette width"),
         ("calinski_harabasz", True, "max Calinski-Harabasz index"),
         ("davies_bouldin", False, "min Davies-Bouldin index"),
+        ("bic", False, "min BIC (Gaussian mixture)"),
     ]:
         if column in frame.columns:
             rules.append((column, how, _best(frame, column, largest=largest)))
