@@ -10,16 +10,22 @@ live set, the same early exits in the distance loops and the same order of float
 operations, so that from the same initial centers it reproduces R's clustering, ``withinss`` and
 ``iter``. ``fastmath`` is off on purpose: reassociating the sums would break that parity.
 
-Multi-start drivers run every start inside one compiled call; starts are shared among threads
-(``prange``), each thread keeps its best fit, and the best overall is the one with the smallest
-total within-cluster sum of squares, ties going to the earliest start, so the answer does not
-depend on the number of threads.
+The multi-start driver runs a block of starts inside one compiled call that releases the GIL, so
+large jobs can split their starts between Python threads; the best overall is the one with the
+smallest total within-cluster sum of squares, ties going to the earliest start, so the answer does
+not depend on the number of threads. There is deliberately no ``parallel=True`` (numba's threading
+layer compiles slowly and stalls when other processes load the machine).
+
+Starts: :func:`kmeanspp_starts` is greedy k-means++ (Arthur & Vassilvitskii 2007, as scikit-learn's
+``kmeans_plusplus``) and :func:`segment_table` the dynamic programme behind the one deterministic
+start (optimal contiguous segmentation of the rows ordered along the first principal axis, Bellman
+1961; the divide-and-conquer speed-up of Wang & Song 2011's Ckmeans.1d.dp).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # kmns.f: ``DATA BIG /1.E30/`` is a single-precision literal stored in a double.
 BIG = float(np.float32(1e30))
@@ -347,11 +353,11 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
         wsum[cl] = _weight(w, arg)
 
 
-@njit(cache=True, error_model="numpy")
-def _chunk(
-    X, w, inits, max_iter, lloyd, t, T, tot, finals, b_tot, b_idx, b_lab, b_C, b_wss, b_nc, b_it, b_st
-):
-    """Starts t, t + T, t + 2T, ... one after another; the best of them goes to slot t."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def _multistart(X, w, inits, max_iter, lloyd):
+    """Every start in turn; per start its total and final centers, and the best run in full
+    (smallest total, ties to the earliest start). Releases the GIL, so that Python threads can run
+    several of these calls side by side on disjoint sets of starts."""
     m, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
     C = np.empty((k, p))
@@ -365,97 +371,67 @@ def _chunk(
     an2 = np.zeros(k)
     wss = np.zeros(k)
     d = np.zeros(m)
-    for s in range(t, nstart, T):
-        for cl in range(k):
-            for j in range(p):
-                C[cl, j] = inits[s, cl, j]
+    tot = np.full(nstart, np.inf)
+    finals = np.empty((nstart, k, p))
+    b_lab = np.zeros(m, np.int32)
+    b_C = np.zeros((k, p))
+    b_wss = np.zeros(k)
+    b_nc = np.zeros(k, np.int64)
+    b_it, b_st, b_idx = 0, 0, -1
+    for s in range(nstart):
+        C[:, :] = inits[s]
         if lloyd:
             it, conv = _lloyd_core(X, w, C, ic1, nc, an1, wss, max_iter)
-            status = 0 if conv else IFAULT_MAXITER
+            status = IFAULT_OK if conv else IFAULT_MAXITER
         else:
             it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
             if status == IFAULT_EMPTY:
                 continue
-        total = 0.0
-        for cl in range(k):
-            total += wss[cl]
+        total = wss.sum()
         tot[s] = total
         finals[s] = C
-        if total < b_tot[t]:
-            b_tot[t] = total
-            b_idx[t] = s
-            b_lab[t, :] = ic1
-            b_C[t] = C
-            b_wss[t] = wss
-            b_nc[t] = nc
-            b_it[t] = it
-            b_st[t] = status
+        if b_idx < 0 or total < tot[b_idx]:
+            b_idx, b_it, b_st = s, it, status
+            b_lab[:] = ic1
+            b_C[:, :] = C
+            b_wss[:] = wss
+            b_nc[:] = nc
+    return b_lab, b_C, b_wss, b_nc, b_it, b_st, b_idx, tot, finals
 
 
-@njit(cache=True, error_model="numpy")
-def _slots(m, nstart, k, p, T):
-    return (
-        np.full(nstart, np.inf),
-        np.empty((nstart, k, p)),
-        np.full(T, np.inf),
-        np.full(T, -1, np.int64),
-        np.empty((T, m), np.int32),
-        np.empty((T, k, p)),
-        np.empty((T, k)),
-        np.empty((T, k), np.int64),
-        np.zeros(T, np.int64),
-        np.zeros(T, np.int64),
-    )
-
-
-@njit(cache=True, error_model="numpy")
-def _pick(T, tot, finals, b_tot, b_idx, b_lab, b_C, b_wss, b_nc, b_it, b_st):
-    """The best slot (smallest total; ties: earliest start), so the thread count never matters."""
-    best = -1
-    for t in range(T):
-        if b_idx[t] >= 0 and (
-            best < 0 or b_tot[t] < b_tot[best] or (b_tot[t] == b_tot[best] and b_idx[t] < b_idx[best])
-        ):
-            best = t
-    if best < 0:  # every start failed (cannot happen with distinct data rows as starts)
-        best = 0
-    return b_lab[best], b_C[best], b_wss[best], b_nc[best], b_it[best], b_st[best], b_idx[best], tot, finals
-
-
-@njit(cache=True, parallel=True, error_model="numpy")
-def _multistart_parallel(X, w, inits, max_iter, lloyd, n_threads):
-    m, p = X.shape
-    nstart, k = inits.shape[0], inits.shape[1]
-    T = max(1, min(n_threads, nstart))
-    out = _slots(m, nstart, k, p, T)
-    for t in prange(T):
-        _chunk(X, w, inits, max_iter, lloyd, t, T, *out)
-    return _pick(T, *out)
-
-
-@njit(cache=True, error_model="numpy")
-def _multistart_serial(X, w, inits, max_iter, lloyd):
-    m, p = X.shape
-    nstart, k = inits.shape[0], inits.shape[1]
-    out = _slots(m, nstart, k, p, 1)
-    _chunk(X, w, inits, max_iter, lloyd, 0, 1, *out)
-    return _pick(1, *out)
-
-
-def multistart(X, w, inits, max_iter, lloyd, n_threads):
+def multistart(X, w, inits, max_iter, lloyd, n_threads=1):
     """Run every start (``inits[s]`` = the k x p initial centers of start s) and keep the
     best by total within-cluster sum of squares (ties: earliest start).
 
-    Starts are dealt round-robin to ``n_threads`` chunks run in parallel (``n_threads <= 1``: one
-    compiled loop, no thread pool). ``lloyd=False`` runs Hartigan–Wong (``w`` ignored),
-    ``lloyd=True`` Lloyd, weighted unless ``w`` is empty.
+    With ``n_threads > 1`` the starts are cut into that many contiguous blocks run side by side in
+    Python threads (the kernel releases the GIL); the best block answer is chosen by the same rule,
+    so the result never depends on the number of threads. ``lloyd=False`` runs Hartigan–Wong
+    (``w`` ignored), ``lloyd=True`` Lloyd, weighted unless ``w`` is empty.
     Returns (labels0, centers, withinss, sizes, iter, status, best_start, tot_per_start,
     final_centers_per_start) where status is the ifault code (Hartigan–Wong) or 0/2 converged/not
-    (Lloyd).
+    (Lloyd); ``best_start`` is -1 when every start failed.
     """
-    if n_threads <= 1:
-        return _multistart_serial(X, w, inits, max_iter, lloyd)
-    return _multistart_parallel(X, w, inits, max_iter, lloyd, n_threads)
+    import itertools
+
+    nstart = inits.shape[0]
+    n_threads = max(1, min(int(n_threads), nstart))
+    if n_threads == 1:
+        return _multistart(X, w, inits, max_iter, lloyd)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, nstart, n_threads + 1).astype(np.int64)
+    with ThreadPoolExecutor(n_threads) as pool:
+        blocks = [inits[a:b] for a, b in itertools.pairwise(bounds)]
+        parts = list(pool.map(lambda block: _multistart(X, w, block, max_iter, lloyd), blocks))
+    tot = np.concatenate([part[7] for part in parts])
+    finals = np.concatenate([part[8] for part in parts])
+    best = None
+    for a, part in zip(bounds[:-1], parts, strict=True):  # blocks in start order: ties stay early
+        if part[6] >= 0 and (best is None or tot[a + part[6]] < tot[best[6]]):
+            best = (*part[:6], a + part[6])
+    if best is None:
+        best = (*parts[0][:6], -1)
+    return (*best, tot, finals)
 
 
 @njit(cache=True, error_model="numpy")
@@ -596,3 +572,124 @@ def ch_db(X, lab0, k):
                 worst = r
         total += worst
     return ch, total / k
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
+    """Greedy k-means++ starts (Arthur & Vassilvitskii 2007; scikit-learn's ``kmeans_plusplus``):
+    the first center is a uniform row of ``pool``; each next one is the best, by the potential
+    sum_i w_i D(x_i)^2 it leaves, of ``trials`` rows drawn with probability proportional to
+    w_i D(x_i)^2 (D = distance to the nearest center so far). The uniforms ``u_first`` (nstart,)
+    and ``u_cand`` (nstart, k, trials) come from the caller's seeded generator.
+    Returns (nstart, k, p) initial centers (rows of X)."""
+    n = pool.shape[0]
+    p = X.shape[1]
+    nstart = u_first.shape[0]
+    out = np.empty((nstart, k, p))
+    dist = np.empty(n)
+    cand = np.empty(n)
+    best_d = np.empty(n)
+    cum = np.empty(n)
+    for s in range(nstart):
+        first = pool[min(int(u_first[s] * n), n - 1)]
+        out[s, 0] = X[first]
+        for a in range(n):
+            dist[a] = _weight(w, pool[a]) * _sqdist(X, pool[a], out[s], 0, p)
+        for c in range(1, k):
+            acc = 0.0
+            for a in range(n):
+                acc += dist[a]
+                cum[a] = acc
+            best_pot = np.inf
+            best_row = -1
+            for t in range(trials):
+                # inverse CDF: the first row whose cumulative weight exceeds u * total; rows with
+                # D = 0 (already a center) add nothing and so are never chosen
+                target = u_cand[s, c, t] * acc
+                a = min(np.searchsorted(cum, target, side="right"), n - 1)
+                while a > 0 and dist[a] == 0.0:
+                    a -= 1
+                row = pool[a]
+                pot = 0.0
+                for b in range(n):
+                    dd = _weight(w, pool[b]) * _sqdist2(X, pool[b], row, p)
+                    cand[b] = dd if dd < dist[b] else dist[b]
+                    pot += cand[b]
+                if pot < best_pot:
+                    best_pot = pot
+                    best_row = row
+                    best_d[:] = cand
+            out[s, c] = X[best_row]
+            dist[:] = best_d
+    return out
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sqdist2(X, i, r, p):
+    s = 0.0
+    for j in range(p):
+        t = X[i, j] - X[r, j]
+        s += t * t
+    return s
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _segment_cost(cs, cs2, i, j):
+    """Sum of squares of rows i..j-1 (of the ordered rows) about their mean, from prefix sums."""
+    s = 0.0
+    for c in range(cs.shape[1]):
+        t = cs[j, c] - cs[i, c]
+        s += t * t
+    return cs2[j] - cs2[i] - s / (j - i)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def segment_table(Xo, kmax):
+    """Split the rows of ``Xo`` (already ordered, e.g. along the first principal axis) into q
+    contiguous segments with the smallest total within-segment sum of squares (all p columns),
+    for every q <= kmax: Bellman's (1961) segmentation DP, D[q, j] = min_i D[q-1, i] + cost(i, j).
+    Each row q is filled by the divide-and-conquer rule of Ckmeans.1d.dp (Wang & Song 2011): the
+    best split i of a middle j bounds the splits of the j on either side, O(kmax·n·log n·p) instead
+    of O(kmax·n²·p). In one dimension that rule is exact; along an ordering in p dimensions it is a
+    (very good) heuristic, which is all a start needs. Row q depends only on rows < q, so the
+    segments for k do not depend on ``kmax``. Returns B (kmax+1, n+1): B[q, j] = start of the last
+    segment of the best q-segmentation of the first j rows."""
+    n, p = Xo.shape
+    cs = np.zeros((n + 1, p))
+    cs2 = np.zeros(n + 1)
+    for i in range(n):
+        s = 0.0
+        for c in range(p):
+            cs[i + 1, c] = cs[i, c] + Xo[i, c]
+            s += Xo[i, c] * Xo[i, c]
+        cs2[i + 1] = cs2[i] + s
+    prev = np.full(n + 1, np.inf)
+    prev[0] = 0.0
+    cur = np.full(n + 1, np.inf)
+    B = np.zeros((kmax + 1, n + 1), np.int64)
+    stack = np.empty((4 * (n + 2), 4), np.int64)  # explicit stack of (jlo, jhi, ilo, ihi)
+    for q in range(1, kmax + 1):
+        cur[:] = np.inf
+        top = 0
+        stack[0] = (q, n, q - 1, n - 1)
+        top = 1
+        while top > 0:
+            top -= 1
+            jlo, jhi, ilo, ihi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+            if jlo > jhi:
+                continue
+            j = (jlo + jhi) // 2
+            best = np.inf
+            arg = max(ilo, q - 1)
+            for i in range(max(ilo, q - 1), min(ihi, j - 1) + 1):
+                v = prev[i] + _segment_cost(cs, cs2, i, j)
+                if v < best:
+                    best = v
+                    arg = i
+            cur[j] = best
+            B[q, j] = arg
+            stack[top] = (jlo, j - 1, ilo, arg)
+            stack[top + 1] = (j + 1, jhi, arg, ihi)
+            top += 2
+        prev[:] = cur
+    return B
