@@ -20,6 +20,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from tidyclust import errors, metrics, sql, tidy
+from tidyclust.compare import compare_methods
 from tidyclust.data import read_songs, scan_songs
 from tidyclust.density import dbscan, hdbscan
 from tidyclust.grid import ClusterGrid, cluster_grid
@@ -52,6 +53,7 @@ __all__ = [
     "agreement",
     "cluster",
     "cluster_grid",
+    "compare_methods",
     "dbscan",
     "elbow",
     "errors",

@@ -105,7 +105,9 @@ def agreement(labels_or_fit: object, truth: pl.Series | Sequence[str]) -> Agreem
     truth_v = _truth_vector(truth, labels.size)
     levels, codes = np.unique(truth_v, return_inverse=True)  # alphabetical, as R's factor()
     clusters = np.unique(labels[labels != 0])
-    counts = np.array([[np.sum((labels == c) & (codes == t)) for t in range(levels.size)] for c in clusters])
+    counts = np.array(
+        [[np.sum((labels == c) & (codes == t)) for t in range(levels.size)] for c in clusters], dtype=np.int64
+    ).reshape(clusters.size, levels.size)  # 0 x L when every row is noise
     naive = int(np.sum(labels == codes + 1))
     rows, cols = linear_sum_assignment(counts, maximize=True) if counts.size else ([], [])
     best = int(counts[rows, cols].sum()) if counts.size else 0

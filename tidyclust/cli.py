@@ -158,6 +158,82 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_method_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the methods other than k-means (shared by ``report`` and ``compare``)."""
+    parser.add_argument(
+        "--linkage", default="ward.D2", help="hclust linkage, R's names (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--eps", type=float, default=None, help="dbscan radius (default: the k-distance knee)"
+    )
+    parser.add_argument(
+        "--min-samples", type=int, default=None, help="dbscan core-row count (default: max(5, 2 x columns))"
+    )
+    parser.add_argument(
+        "--min-cluster-size",
+        type=int,
+        default=None,
+        help="hdbscan smallest cluster (default: max(5, rows/20))",
+    )
+    parser.add_argument(
+        "--covariance",
+        default="full",
+        help="gmm covariance: full, tied, diag, spherical (default: %(default)s)",
+    )
+
+
+def add_compare_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``tidyclust compare``."""
+    from tidyclust.methods import METHODS
+    from tidyclust.tidy import LESSON_COLUMNS
+
+    add_data_options(parser)
+    parser.add_argument(
+        "--methods", nargs="+", metavar="METHOD", default=list(METHODS), help="methods (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="COLUMN",
+        default=list(LESSON_COLUMNS),
+        help="features (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--k", type=int, default=3, help="clusters for kmeans, hclust, gmm (default: %(default)s)"
+    )
+    parser.add_argument("--nstart", type=int, default=25, help="kmeans/gmm starts (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=2056, help="random seed (default: %(default)s)")
+    parser.add_argument(
+        "--scale", action=argparse.BooleanOptionalAction, default=False, help="standardise the features first"
+    )
+    add_method_options(parser)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``tidyclust compare``: every method on the same songs, side by side."""
+    from tidyclust import data as data_mod
+    from tidyclust import tidy
+    from tidyclust.compare import _check_choices, _check_methods, compare_methods
+
+    _check_methods(args.methods)  # a typo is reported before the data is read
+    _check_choices(args.linkage, args.covariance)
+    songs = data_mod.read_songs(args.data)
+    check_genres_in_data(songs, args.genres)
+    kept = tidy.filter_songs(songs, genres=args.genres, min_popularity=args.min_popularity)
+    clustered = tidy.prepare(kept, args.columns).data
+    frame = compare_methods(
+        clustered, methods=args.methods, k=args.k, columns=args.columns, seed=args.seed, scale=args.scale,
+        nstart=args.nstart, linkage=args.linkage, covariance=args.covariance, eps=args.eps,
+        min_samples=args.min_samples, min_cluster_size=args.min_cluster_size,
+    )  # fmt: skip
+    scaling = "standardised" if args.scale else "raw"
+    print(f"{clustered.height} songs, {scaling} features: {', '.join(args.columns)}")
+    show("Methods compared (matched_accuracy: best one-to-one matching of clusters to genres)", frame)
+    for row in frame.filter(pl.col("k") == 0).iter_rows(named=True):
+        print(f"note: {row['method']} labelled every song as noise ({row['settings']}); try a larger --eps")
+    return 0
+
+
 COMMANDS: dict[
     str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 ] = {
@@ -170,6 +246,11 @@ COMMANDS: dict[
         "compute the lesson's analysis and write it as one self-contained HTML report",
         add_report_options,
         cmd_report,
+    ),
+    "compare": (
+        "fit every clustering method on the same songs and print them side by side",
+        add_compare_options,
+        cmd_compare,
     ),
 }
 
