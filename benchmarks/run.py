@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--silhouette-sizes", nargs="+", type=int, help="default: 5000 20000 50000")
     p.add_argument("--reshape-rows", type=int, help="rows of the songs-like file (default: 10,000,000)")
     p.add_argument("--report-sizes", nargs="+", type=_size, help="default: lesson 1000000")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs of small cases (default: 5)")
+    p.add_argument("--repeats", type=int, help="timed runs of small cases (default: 5; --quick: 3)")
     p.add_argument("--repeats-big", type=int, default=3, help=f"from {BIG_ROWS:,} rows (default: 3)")
     p.add_argument(
         "--repeats-huge",
@@ -75,6 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown too")
     args = p.parse_args(argv)
     quick = args.quick
+    args.repeats = args.repeats or (3 if quick else 5)
     args.sizes = args.sizes or ([LESSON, 10_000] if quick else [LESSON, 10_000, 100_000, 1_000_000])
     args.silhouette_sizes = args.silhouette_sizes or ([5_000, 20_000] if quick else [5_000, 20_000, 50_000])
     args.reshape_rows = args.reshape_rows or (1_000_000 if quick else 10_000_000)
@@ -271,33 +272,35 @@ SECTIONS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the chosen sections, print the table, write the JSON file; exit 1 if a bar fails."""
+    """Run the chosen sections, print the table, write the JSON file; exit 1 if a bar fails.
+
+    The JSON file is rewritten after every section, so an interrupted run keeps what it measured.
+    """
     args = parse_args(argv)
-    started = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
     print(f"tidyclust benchmarks ({'quick' if args.quick else 'full'}); load average {load_before}")
-    comparisons: list[dict[str, Any]] = []
-    for name in args.sections:
-        print(f"{name}:", flush=True)
-        comparisons += SECTIONS[name](args)
-    result = {
-        "started": started.isoformat(timespec="seconds"),
-        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    result: dict[str, Any] = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
         "argv": sys.argv[1:] if argv is None else argv,
         "machine": machine_info(),
         "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-        "comparisons": comparisons,
+        "comparisons": [],
     }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for name in args.sections:
+        print(f"{name}:", flush=True)
+        result["comparisons"] += SECTIONS[name](args)
+        result["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        result["load_average_after"] = os.getloadavg()
+        args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    comparisons = result["comparisons"]
     print()
     print(table(comparisons))
     if args.markdown:
         print()
         print(markdown(comparisons))
     print(f"\nload average before {load_before}, after {result['load_average_after']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(f"results written to {args.out}")
     return 0 if all(b["passed"] for c in comparisons for b in c["bars"]) else 1
 
