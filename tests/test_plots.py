@@ -197,6 +197,13 @@ def test_elbow_plot_marks_the_suggested_k(grid: pl.DataFrame) -> None:
     assert geoms(elbow_plot(grid)) == ["geom_line", "geom_point"]
 
 
+@pytest.mark.parametrize(("k", "ha"), [(1, "left"), (3, "center"), (6, "right")])
+def test_mark_label_at_an_end_of_k_extends_inwards(grid: pl.DataFrame, k: int, ha: str) -> None:
+    # a label centred on the first or last k would be clipped by the panel's edge
+    label = elbow_plot(grid, suggested_k=k).layers[3]
+    assert label.geom.aes_params["ha"] == ha
+
+
 def test_elbow_plot_takes_a_grid_object_and_checks_k(grid: pl.DataFrame) -> None:
     @dataclass
     class Grid:

@@ -15,12 +15,12 @@ import numpy as np
 import polars as pl
 
 from tidyclust._validate import check_columns, check_int, numeric_matrix
-from tidyclust.errors import ParameterError, TidyclustError
+from tidyclust.errors import ParameterError, PredictNotDefinedError
 
 __all__ = [
     "FitMixin",
     "Matrix",
-    "PredictNotDefinedError",
+    "PredictNotDefinedError",  # re-exported from tidyclust.errors, where it now lives
     "centers_frame",
     "cluster_sums",
     "prepare_matrix",
@@ -28,10 +28,6 @@ __all__ = [
     "relabel",
     "resolve_seed",
 ]
-
-
-class PredictNotDefinedError(TidyclustError, NotImplementedError):
-    """The method has no rule for assigning new rows to clusters (e.g. hierarchical clustering)."""
 
 
 def readonly(a: np.ndarray) -> np.ndarray:

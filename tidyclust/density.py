@@ -27,20 +27,16 @@ from scipy.spatial import cKDTree
 from tidyclust._fit import (
     FitMixin,
     Matrix,
-    PredictNotDefinedError,
     cluster_sums,
     prepare_matrix,
     readonly,
     relabel,
 )
 from tidyclust._validate import check_int
-from tidyclust.errors import ParameterError
+from tidyclust.errors import NoClustersWarning, ParameterError, PredictNotDefinedError
 
+# NoClustersWarning lives in tidyclust.errors; re-exported here, where it was first defined
 __all__ = ["DensityFit", "NoClustersWarning", "dbscan", "hdbscan"]
-
-
-class NoClustersWarning(UserWarning):
-    """A density-based fit labelled every row as noise (k = 0); try a larger eps or smaller min_samples."""
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -134,7 +130,7 @@ class DensityFit(FitMixin):
         (in the fitted space), else it is noise. Border rows never recruit, so a training border
         row reached by two clusters may predict the other one than its label.
         HDBSCAN: scikit-learn's ``approximate_predict`` when the installed version has it;
-        otherwise :class:`~tidyclust._fit.PredictNotDefinedError`.
+        otherwise :class:`~tidyclust.errors.PredictNotDefinedError`.
 
         Examples
         --------

@@ -20,7 +20,9 @@ __all__ = [
     "DataValueError",
     "DownloadError",
     "EmptyDataError",
+    "NoClustersWarning",
     "ParameterError",
+    "PredictNotDefinedError",
     "TidyclustError",
     "closest",
 ]
@@ -68,6 +70,14 @@ class DataValueError(TidyclustError, ValueError):
 
 class ParameterError(TidyclustError, ValueError):
     """An argument has a value outside its rule; the message names the argument, value and rule."""
+
+
+class PredictNotDefinedError(TidyclustError, NotImplementedError):
+    """The method has no rule for assigning new rows to clusters (e.g. hierarchical clustering)."""
+
+
+class NoClustersWarning(UserWarning):
+    """A density-based fit labelled every row as noise (k = 0); try a larger eps or smaller min_samples."""
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:

@@ -33,7 +33,6 @@ from tidyclust import _hclust_kernel as kern
 from tidyclust._fit import (
     FitMixin,
     Matrix,
-    PredictNotDefinedError,
     centers_frame,
     cluster_sums,
     prepare_matrix,
@@ -41,7 +40,7 @@ from tidyclust._fit import (
     relabel,
 )
 from tidyclust._validate import check_int
-from tidyclust.errors import ParameterError
+from tidyclust.errors import ParameterError, PredictNotDefinedError
 
 __all__ = ["LINKAGES", "HclustFit", "hclust"]
 

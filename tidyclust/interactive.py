@@ -21,8 +21,8 @@ import plotly.io as pio
 import polars as pl
 
 from tidyclust._validate import check_columns
-from tidyclust.plots import TABLEAU10
-from tidyclust.plots._common import check_max_points, repeat_palette, thin
+from tidyclust.plots import TABLEAU10, thin
+from tidyclust.plots._common import check_max_points, repeat_palette
 
 __all__ = ["DEFAULT_MAX_POINTS", "cluster_scatter_figure", "cluster_scatter_html"]
 

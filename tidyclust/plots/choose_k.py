@@ -148,6 +148,10 @@ def _mark_k(frame: pl.DataFrame, value: str, k: int, arg: str, text: str) -> lis
         raise ParameterError(f"{arg}: {k} is not one of the k in the frame ({frame['k'].to_list()})")
     low, high = float(frame[value].min()), float(frame[value].max())
     top = high + 0.08 * ((high - low) or 1.0)
+    ks = frame["k"].to_list()
+    # A label centred on the first or last k would hang off the panel and be clipped: anchor it on
+    # the line and let it extend inwards.
+    ha = "left" if k == min(ks) and len(ks) > 1 else "right" if k == max(ks) and len(ks) > 1 else "center"
     return [
         geom_vline(xintercept=k, linetype="dashed", color=MARK_COLOUR),
         annotate(
@@ -161,6 +165,7 @@ def _mark_k(frame: pl.DataFrame, value: str, k: int, arg: str, text: str) -> lis
             label_size=0,
             boxstyle="round",
             label_padding=0.3,
+            ha=ha,
         ),
     ]
 
