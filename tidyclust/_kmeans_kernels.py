@@ -353,50 +353,83 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
         wsum[cl] = _weight(w, arg)
 
 
+@njit(cache=True, error_model="numpy")
+def _record(s, total, C, ic1, wss, nc, it, status, tot, finals, b_lab, b_C, b_wss, b_nc, b_meta):
+    """Store start s's total and final centers; keep its fit if it is the best so far (ties: the
+    earlier start). ``b_meta`` = [best start (-1: none yet), its iter, its status]."""
+    # explicit loops: slice assignment compiles to much more code (cold-cache compile time)
+    k, p = C.shape
+    tot[s] = total
+    for cl in range(k):
+        for j in range(p):
+            finals[s, cl, j] = C[cl, j]
+    if b_meta[0] < 0 or total < tot[b_meta[0]]:
+        b_meta[0], b_meta[1], b_meta[2] = s, it, status
+        for i in range(ic1.shape[0]):
+            b_lab[i] = ic1[i]
+        for cl in range(k):
+            b_wss[cl] = wss[cl]
+            b_nc[cl] = nc[cl]
+            for j in range(p):
+                b_C[cl, j] = C[cl, j]
+
+
+@njit(cache=True, error_model="numpy")
+def _copy_start(inits, s, C):
+    for cl in range(C.shape[0]):
+        for j in range(C.shape[1]):
+            C[cl, j] = inits[s, cl, j]
+
+
+# Two drivers rather than one with an algorithm flag: numba compiles both branches of a runtime flag,
+# and Lloyd's kernel is then compiled (seconds on a cold cache) by every Hartigan–Wong user.
 @njit(cache=True, nogil=True, error_model="numpy")
-def _multistart(X, w, inits, max_iter, lloyd):
-    """Every start in turn; per start its total and final centers, and the best run in full
-    (smallest total, ties to the earliest start). Releases the GIL, so that Python threads can run
-    several of these calls side by side on disjoint sets of starts."""
+def _multistart_hw(X, inits, max_iter):
+    """Hartigan–Wong from every start in turn (see :func:`multistart`). Releases the GIL, so that
+    Python threads can run several of these calls side by side on disjoint blocks of starts."""
     m, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
     C = np.empty((k, p))
-    ic1 = np.empty(m, np.int32)
-    ic2 = np.empty(m, np.int32)
-    nc = np.zeros(k, np.int64)
-    ncp = np.zeros(k, np.int64)
-    itran = np.zeros(k, np.int64)
-    live = np.zeros(k, np.int64)
-    an1 = np.zeros(k)
-    an2 = np.zeros(k)
-    wss = np.zeros(k)
-    d = np.zeros(m)
-    tot = np.full(nstart, np.inf)
-    finals = np.empty((nstart, k, p))
-    b_lab = np.zeros(m, np.int32)
-    b_C = np.zeros((k, p))
-    b_wss = np.zeros(k)
-    b_nc = np.zeros(k, np.int64)
-    b_it, b_st, b_idx = 0, 0, -1
+    ic1, ic2 = np.empty(m, np.int32), np.empty(m, np.int32)
+    nc, ncp, itran, live = (
+        np.zeros(k, np.int64),
+        np.zeros(k, np.int64),
+        np.zeros(k, np.int64),
+        np.zeros(k, np.int64),
+    )
+    an1, an2, wss, d = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(m)
+    tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
+    b_lab, b_C, b_wss, b_nc = np.zeros(m, np.int32), np.zeros((k, p)), np.zeros(k), np.zeros(k, np.int64)
+    b_meta = np.array([-1, 0, 0], np.int64)
     for s in range(nstart):
-        C[:, :] = inits[s]
-        if lloyd:
-            it, conv = _lloyd_core(X, w, C, ic1, nc, an1, wss, max_iter)
-            status = IFAULT_OK if conv else IFAULT_MAXITER
-        else:
-            it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
-            if status == IFAULT_EMPTY:
-                continue
-        total = wss.sum()
-        tot[s] = total
-        finals[s] = C
-        if b_idx < 0 or total < tot[b_idx]:
-            b_idx, b_it, b_st = s, it, status
-            b_lab[:] = ic1
-            b_C[:, :] = C
-            b_wss[:] = wss
-            b_nc[:] = nc
-    return b_lab, b_C, b_wss, b_nc, b_it, b_st, b_idx, tot, finals
+        _copy_start(inits, s, C)
+        it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
+        if status != IFAULT_EMPTY:
+            _record(s, wss.sum(), C, ic1, wss, nc, it, status, tot, finals, b_lab, b_C, b_wss, b_nc, b_meta)
+    return b_lab, b_C, b_wss, b_nc, b_meta[1], b_meta[2], b_meta[0], tot, finals
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _multistart_lloyd(X, w, inits, max_iter):
+    """Lloyd (weighted unless ``w`` is empty) from every start in turn; as :func:`_multistart_hw`."""
+    m, p = X.shape
+    nstart, k = inits.shape[0], inits.shape[1]
+    C = np.empty((k, p))
+    lab = np.empty(m, np.int32)
+    nc, wsum, wss = np.zeros(k, np.int64), np.zeros(k), np.zeros(k)
+    tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
+    b_lab, b_C, b_wss, b_nc = np.zeros(m, np.int32), np.zeros((k, p)), np.zeros(k), np.zeros(k, np.int64)
+    b_meta = np.array([-1, 0, 0], np.int64)
+    for s in range(nstart):
+        _copy_start(inits, s, C)
+        it, conv = _lloyd_core(X, w, C, lab, nc, wsum, wss, max_iter)
+        status = IFAULT_OK if conv else IFAULT_MAXITER
+        _record(s, wss.sum(), C, lab, wss, nc, it, status, tot, finals, b_lab, b_C, b_wss, b_nc, b_meta)
+    return b_lab, b_C, b_wss, b_nc, b_meta[1], b_meta[2], b_meta[0], tot, finals
+
+
+def _multistart(X, w, inits, max_iter, lloyd):
+    return _multistart_lloyd(X, w, inits, max_iter) if lloyd else _multistart_hw(X, inits, max_iter)
 
 
 def multistart(X, w, inits, max_iter, lloyd, n_threads=1):
@@ -592,7 +625,8 @@ def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
     cum = np.empty(n)
     for s in range(nstart):
         first = pool[min(int(u_first[s] * n), n - 1)]
-        out[s, 0] = X[first]
+        for j in range(p):
+            out[s, 0, j] = X[first, j]
         for a in range(n):
             dist[a] = _weight(w, pool[a]) * _sqdist(X, pool[a], out[s], 0, p)
         for c in range(1, k):
@@ -606,7 +640,14 @@ def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
                 # inverse CDF: the first row whose cumulative weight exceeds u * total; rows with
                 # D = 0 (already a center) add nothing and so are never chosen
                 target = u_cand[s, c, t] * acc
-                a = min(np.searchsorted(cum, target, side="right"), n - 1)
+                lo, hi = 0, n - 1  # binary search (cheaper to compile than np.searchsorted)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if cum[mid] > target:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                a = lo
                 while a > 0 and dist[a] == 0.0:
                     a -= 1
                 row = pool[a]
@@ -618,9 +659,12 @@ def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
                 if pot < best_pot:
                     best_pot = pot
                     best_row = row
-                    best_d[:] = cand
-            out[s, c] = X[best_row]
-            dist[:] = best_d
+                    for b in range(n):  # loops, not slices: far less code to compile
+                        best_d[b] = cand[b]
+            for j in range(p):
+                out[s, c, j] = X[best_row, j]
+            for b in range(n):
+                dist[b] = best_d[b]
     return out
 
 
@@ -669,9 +713,9 @@ def segment_table(Xo, kmax):
     B = np.zeros((kmax + 1, n + 1), np.int64)
     stack = np.empty((4 * (n + 2), 4), np.int64)  # explicit stack of (jlo, jhi, ilo, ihi)
     for q in range(1, kmax + 1):
-        cur[:] = np.inf
-        top = 0
-        stack[0] = (q, n, q - 1, n - 1)
+        for j in range(n + 1):
+            cur[j] = np.inf
+        stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = q, n, q - 1, n - 1
         top = 1
         while top > 0:
             top -= 1
@@ -688,8 +732,10 @@ def segment_table(Xo, kmax):
                     arg = i
             cur[j] = best
             B[q, j] = arg
-            stack[top] = (jlo, j - 1, ilo, arg)
-            stack[top + 1] = (j + 1, jhi, arg, ihi)
+            stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = jlo, j - 1, ilo, arg
+            stack[top + 1, 0], stack[top + 1, 1] = j + 1, jhi
+            stack[top + 1, 2], stack[top + 1, 3] = arg, ihi
             top += 2
-        prev[:] = cur
+        for j in range(n + 1):
+            prev[j] = cur[j]
     return B
