@@ -119,8 +119,8 @@ def _s(x: float | None) -> str:
 
 def _row(c: dict[str, Any]) -> tuple[str, ...]:
     ours, base, m = c["ours"], c.get("baseline"), c["metrics"]
-    if not m and c["section"] != "report":
-        return (c["label"], "error", "", "", "", "", "FAIL")
+    if "error" in ours or "error" in (base or {}):
+        return (c["label"], "error", "", "", "", "", "FAIL (did not run; see the JSON's stderr)")
     speedup, quality, mem = "", "", f"+{ours.get('peak_delta_mb', 0):.0f} MiB"
     if c["section"] == "grid":
         speedup = f"{m['speedup_full_grid']:.1f}x (fits {m['speedup_fits_only']:.1f}x)"
