@@ -282,3 +282,103 @@ def test_cli_checks_out_before_computing(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="is a folder"):
         check_output(tmp_path)
     assert check_output(tmp_path / "new" / "report.html").parent.is_dir()
+
+
+# --------------------------------------------------------------------------- other methods
+COLUMNS = ("popularity", "danceability", "acousticness", "loudness", "energy")
+
+
+def method_page(songs_path: Path, folder: Path, method: str, **options: object) -> Page:
+    result = build_report(songs_path, method=method, kmax=5, nstart=3, **options)
+    return parse(render_report(result, folder / f"{method}.html"))
+
+
+@pytest.fixture(scope="module")
+def hclust_page(songs_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Page:
+    return method_page(songs_path, tmp_path_factory.mktemp("hclust"), "hclust", k=3)
+
+
+@pytest.fixture(scope="module")
+def gmm_page(songs_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Page:
+    return method_page(songs_path, tmp_path_factory.mktemp("gmm"), "gmm", covariance="diag")
+
+
+@pytest.fixture(scope="module")
+def dbscan_page(songs_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Page:
+    return method_page(songs_path, tmp_path_factory.mktemp("dbscan"), "dbscan")
+
+
+def test_kmeans_report_compares_the_methods(page: Page) -> None:
+    rows = {r["method"]: r for r in page.rows("methods")}
+    assert list(rows) == ["kmeans", "hclust", "dbscan", "hdbscan", "gmm"]
+    assert rows["kmeans"]["sizes"] == "111/110/65"
+    assert "Methods compared" in " ".join(page.text)
+
+
+def test_hclust_report_shows_the_tree_and_its_cuts(hclust_page: Page, lesson: pl.DataFrame) -> None:
+    from tidyclust.hclust import hclust
+
+    assert {"dendrogram", "elbow", "silhouette-k", "silhouette"} <= set(hclust_page.images)
+    assert "gap" not in hclust_page.images  # the gap statistic is k-means only
+    fit = hclust(lesson, 3, columns=list(COLUMNS))
+    assert [r["size"] for r in hclust_page.rows("tidy")] == [str(s) for s in fit.sizes]
+    glance = hclust_page.rows("glance")[0]
+    assert (glance["method"], glance["linkage"]) == ("hclust", "ward.D2")
+    grid = hclust_page.rows("k-grid")
+    assert [r["k"] for r in grid] == ["1", "2", "3", "4", "5"] and "height" in grid[0]
+    assert "Hierarchical clustering of Nigerian songs" in " ".join(hclust_page.text)
+
+
+def test_gmm_report_shows_bic_and_probabilities(gmm_page: Page) -> None:
+    rules = {r["rule"]: r for r in gmm_page.rows("suggest-k")}
+    assert "bic" in rules
+    assert "bic" in gmm_page.rows("k-grid")[0]
+    glance = gmm_page.rows("glance")[0]
+    probabilities = gmm_page.rows("probabilities")
+    assert len(probabilities) == int(glance["k"]) == len(gmm_page.rows("tidy"))
+    assert sum(int(r["size"]) for r in probabilities) == 286
+    assert all(0.0 < float(r["mean_probability"]) <= 1.0 for r in probabilities)
+
+
+def test_dbscan_report_counts_the_noise(dbscan_page: Page, lesson: pl.DataFrame) -> None:
+    from tidyclust.kdistance import kdistances, suggest_eps
+
+    assert "kdistance" in dbscan_page.images
+    assert not {"elbow", "silhouette-k", "gap"} & set(dbscan_page.images)
+    settings = dbscan_page.rows("density-settings")[0]
+    eps = suggest_eps(kdistances(lesson, k=10, columns=list(COLUMNS)))
+    assert float(settings["eps"]) == pytest.approx(eps)
+    assert settings["eps rule"] == "knee"
+    tidy_rows = dbscan_page.rows("tidy")
+    assert (tidy_rows[0]["cluster"], tidy_rows[0]["noise"]) == ("0", "yes")  # noise is its own group
+    assert tidy_rows[0]["size"] == settings["noise songs"]
+    assert sum(int(r["size"]) for r in tidy_rows) == 286
+
+
+def test_dbscan_report_with_only_noise_is_a_report(songs_path: Path, tmp_path: Path) -> None:
+    page = method_page(songs_path, tmp_path, "dbscan", eps=0.01)
+    settings = page.rows("density-settings")[0]
+    assert (settings["clusters found"], settings["noise songs"]) == ("0", "286")
+    assert "Every song is noise" in " ".join(page.text)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--method", "kmedoids"], "method: 'kmedoids' is not a clustering method; choose one of 'kmeans'"),
+        (["--method", "hclust", "--linkage", "ward"], "linkage: 'ward' is not a linkage"),
+        (["--method", "dbscan", "--k", "3"], "k: dbscan finds its own number of clusters"),
+        (["--method", "gmm", "--covariance", "round"], "covariance: 'round' is not a covariance type"),
+    ],
+)
+def test_cli_method_mistakes_exit_2_with_one_line(
+    songs_path: Path, tmp_path: Path, argv: list[str], expected: str
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tidyclust.cli", "report", "--data", str(songs_path), *argv,
+         "--out", str(tmp_path / "r.html")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    check_one_line(argv[1], proc.returncode, proc.stderr, expected)
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "r.html").exists()

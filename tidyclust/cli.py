@@ -124,6 +124,12 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         help="k-means algorithm (default: %(default)s)",
     )
     parser.add_argument(
+        "--method",
+        default="kmeans",
+        help="clustering method: kmeans, hclust, dbscan, hdbscan or gmm (default: %(default)s)",
+    )
+    add_method_options(parser)
+    parser.add_argument(
         "--out",
         default="reports/tidyclust-report.html",
         metavar="PATH",
@@ -135,8 +141,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``tidyclust report``: compute the lesson's analysis and write it as one self-contained HTML file."""
     from tidyclust import data as data_mod
     from tidyclust import report
+    from tidyclust.report._methods import check_method_options
 
     out = report.check_output(args.out)
+    check_method_options(  # a typo in the method or its options is reported before any reading
+        args.method, args.k, args.linkage, args.covariance, args.eps, args.min_samples, args.min_cluster_size
+    )
     songs = data_mod.read_songs(args.data)
     check_genres_in_data(songs, args.genres)
     result = report.build_report(
@@ -152,6 +162,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         scale=args.scale,
         algorithm=args.algorithm,
         progress=True,
+        method=args.method,
+        linkage=args.linkage,
+        covariance=args.covariance,
+        eps=args.eps,
+        min_samples=args.min_samples,
+        min_cluster_size=args.min_cluster_size,
     )
     path = report.render_report(result, out)
     print(f"Report written to {path.resolve()}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numba
 import numpy as np
@@ -59,6 +59,10 @@ VERSIONED = (
 )
 
 
+NO_GAP = pl.DataFrame(schema={"k": pl.Int32, "logW": pl.Float64, "E_logW": pl.Float64,
+                              "gap": pl.Float64, "SE_sim": pl.Float64})  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ReportOptions:
     """The options the report was built with (echoed in its footer)."""
@@ -74,6 +78,12 @@ class ReportOptions:
     algorithm: str
     gap_B: int  # noqa: N815 (clusGap's B)
     sample_size: int | None = None
+    method: str = "kmeans"
+    linkage: str = "ward.D2"
+    covariance: str = "full"
+    eps: float | None = None
+    min_samples: int | None = None
+    min_cluster_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,21 +100,24 @@ class Analysis:
     """One run of the lesson's analysis (the k-grid, the final fit and how good it is) at one scaling.
 
     ``data`` holds the rows it was run on (every clustered row, or for the comparison side of big data
-    a seeded sample, which ``rows_note`` describes).
+    a seeded sample, which ``rows_note`` describes). For the density methods (no k) ``grid`` and
+    ``suggestions`` are ``None``; ``extras`` holds what only one method shows (see
+    :mod:`tidyclust.report._methods`).
     """
 
     scale: bool
     data: pl.DataFrame
     rows_note: str
-    grid: KMeansGrid
-    suggestions: pl.DataFrame
+    grid: KMeansGrid | Any | None
+    suggestions: pl.DataFrame | None
     suggested_k: int
-    fit: KMeansFit
+    fit: KMeansFit | Any
     silhouette: pl.DataFrame | None
     silhouette_summary: pl.DataFrame | None
     mean_silhouette: float
     silhouette_note: str
     agreement: Agreement
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,6 +138,7 @@ class ReportResult:
     other: Analysis
     k: int
     k_given: bool
+    compare: pl.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     created: str = ""
@@ -299,6 +313,12 @@ def build_report(
     gap_B: int = 50,
     sample_size: int | Literal["auto"] | None = "auto",
     progress: bool = False,
+    method: str = "kmeans",
+    linkage: str = "ward.D2",
+    covariance: str = "full",
+    eps: float | None = None,
+    min_samples: int | None = None,
+    min_cluster_size: int | None = None,
 ) -> ReportResult:
     """Compute everything the lesson's report shows.
 
@@ -328,6 +348,13 @@ def build_report(
         :func:`tidyclust.kmeans`); ``"auto"``: 20,000 above 50,000 rows, else every start on every row.
     progress : bool
         Draw a progress bar on stderr while the k-grids run.
+    method : {"kmeans", "hclust", "dbscan", "hdbscan", "gmm"}
+        The clustering method of the report (default k-means, the lesson's). For hclust and gmm the
+        k-grid is :func:`tidyclust.cluster_grid` (no gap statistic: it is defined with k-means); for
+        dbscan/hdbscan it is replaced by the k-distance curve and the chosen ``eps``.
+    linkage, covariance, eps, min_samples, min_cluster_size
+        The method's options (hclust, gmm, dbscan, dbscan/hdbscan, hdbscan); ``None`` = the defaults of
+        :func:`tidyclust.compare.density_defaults`.
 
     Returns
     -------
@@ -339,8 +366,12 @@ def build_report(
     >>> result.k, result.main.fit.sizes.tolist()  # doctest: +SKIP
     (3, [111, 110, 65])
     """
+    from tidyclust.report._methods import check_method_options, method_analyses, methods_compared
+
     t0 = time.perf_counter()
     opts = _options(columns, genres, min_popularity, k, kmax, nstart, seed, scale, algorithm, gap_B)
+    checked = check_method_options(method, k, linkage, covariance, eps, min_samples, min_cluster_size)
+    opts = replace(opts, **checked)
     songs, where = _source(data, source)
     opts = ReportOptions(
         **{**opts.__dict__, "columns": tuple(check_model_columns(songs, list(opts.columns)))}
@@ -359,18 +390,26 @@ def build_report(
         sample_size = check_int(sample_size, "sample_size", minimum=2)
     opts = replace(opts, sample_size=sample_size)
     timings = {"read and reshape": time.perf_counter() - t0}
+    if opts.method == "kmeans":
+        t = time.perf_counter()
+        gap, gap_note = _gap(clustered, opts)
+        timings["gap statistic"] = time.perf_counter() - t
+        t = time.perf_counter()
+        main = _analysis(clustered, opts, opts.scale, gap, opts.k, progress)
+        final_k = opts.k if opts.k is not None else main.suggested_k
+        timings["main analysis"] = time.perf_counter() - t
+        t = time.perf_counter()
+        # the challenge repeats everything at the other scaling; on big data, on a sample of the rows
+        rows, rows_note = _sample_rows(clustered, LARGE_ROWS, opts.seed)
+        other = _analysis(rows, opts, not opts.scale, None, final_k, progress, rows_note)
+        timings["challenge (other scaling)"] = time.perf_counter() - t
+    else:
+        gap, gap_note = NO_GAP, f"not computed for {opts.method} (clusGap's W_k is defined with k-means)"
+        main, other = method_analyses(clustered, opts, progress, timings)
+        final_k = main.fit.k
     t = time.perf_counter()
-    gap, gap_note = _gap(clustered, opts)
-    timings["gap statistic"] = time.perf_counter() - t
-    t = time.perf_counter()
-    main = _analysis(clustered, opts, opts.scale, gap, opts.k, progress)
-    final_k = opts.k if opts.k is not None else main.suggested_k
-    timings["main analysis"] = time.perf_counter() - t
-    t = time.perf_counter()
-    # the challenge repeats everything at the other scaling; on big data, on a sample of the rows
-    rows, rows_note = _sample_rows(clustered, LARGE_ROWS, opts.seed)
-    other = _analysis(rows, opts, not opts.scale, None, final_k, progress, rows_note)
-    timings["challenge (other scaling)"] = time.perf_counter() - t
+    compared = methods_compared(clustered, opts, final_k)
+    timings["methods compared"] = time.perf_counter() - t
     return ReportResult(
         options=opts,
         source=where,
@@ -386,6 +425,7 @@ def build_report(
         other=other,
         k=final_k,
         k_given=opts.k is not None,
+        compare=compared,
         timings=timings,
         versions=_versions(),
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

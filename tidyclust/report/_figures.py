@@ -56,10 +56,54 @@ def _silhouette_k(side: Analysis) -> ggplot:
     return plots.silhouette_k_plot(side.grid) + expand_limits(x=[min(ks) + 1 - 0.6, max(ks) + 0.6])
 
 
+def _choose_k_figures(result: ReportResult) -> list[Figure]:
+    """The elbow, the silhouette against k and the gap statistic: those the method has."""
+    main = result.main
+    if main.grid is None:  # dbscan/hdbscan: the k-distance curve instead (method_figures)
+        return []
+    figures = [
+        _figure(
+            "elbow",
+            "Elbow plot: total within sum of squares against k",
+            plots.elbow_plot(main.grid, suggested_k=main.suggested_k),
+            HALF,
+        ),
+        _figure("silhouette-k", "Mean silhouette width against k", _silhouette_k(main), HALF),
+    ]
+    if result.gap.height:  # k-means only
+        gap_k = main.suggestions.filter(main.suggestions["rule"] == "gap")["k"]
+        figures.append(
+            _figure(
+                "gap",
+                "Gap statistic against k with one-SE error bars",
+                plots.gap_plot(
+                    result.gap, k_best=int(gap_k[0]) if gap_k.len() and gap_k[0] is not None else None
+                ),
+                HALF,
+            )
+        )
+    return figures
+
+
+def method_figures(result: ReportResult) -> list[Figure]:
+    """What only one method draws: hclust's dendrogram, the k-distance curve of dbscan/hdbscan."""
+    main, opts = result.main, result.options
+    if opts.method == "hclust":
+        return [_figure("dendrogram", "Dendrogram with the cut", plots.dendrogram_plot(main.fit), (10, 4.8))]
+    if opts.method in ("dbscan", "hdbscan"):
+        settings = main.extras["settings"]
+        eps = settings["eps"] if opts.method == "dbscan" else None
+        curve = plots.kdistance_plot(
+            main.data, k=max(settings["min_samples"], 2), columns=list(opts.columns), scale=main.scale,
+            eps=eps,
+        )  # fmt: skip
+        return [_figure("kdistance", "Sorted k-distances and the chosen eps", curve, HALF)]
+    return []
+
+
 def main_figures(result: ReportResult) -> dict[str, Figure]:
-    """The lesson's figures for the main analysis, by id."""
+    """The lesson's figures for the main analysis, by id (plus the method's own, see method_figures)."""
     main, data = result.main, result.data
-    gap_k = main.suggestions.filter(main.suggestions["rule"] == "gap")["k"]
     figures = [
         _figure("genre-counts", "Songs per genre after the filter", plots.genre_counts(data), HALF),
         _figure(
@@ -68,21 +112,8 @@ def main_figures(result: ReportResult) -> dict[str, Figure]:
             plots.feature_boxplots(data.select("artist_top_genre", *result.options.columns)),
             (10, 6.4),
         ),
-        _figure(
-            "elbow",
-            "Elbow plot: total within sum of squares against k",
-            plots.elbow_plot(main.grid, suggested_k=main.suggested_k),
-            HALF,
-        ),
-        _figure("silhouette-k", "Mean silhouette width against k", _silhouette_k(main), HALF),
-        _figure(
-            "gap",
-            "Gap statistic against k with one-SE error bars",
-            plots.gap_plot(
-                result.gap, k_best=int(gap_k[0]) if gap_k.len() and gap_k[0] is not None else None
-            ),
-            HALF,
-        ),
+        *_choose_k_figures(result),
+        *method_figures(result),
         _figure(
             "cluster-pca",
             "Clusters on the first two principal components",
@@ -96,14 +127,17 @@ def main_figures(result: ReportResult) -> dict[str, Figure]:
             + labs(title="Popularity and danceability by cluster"),
             HALF,
         ),
-        _figure(
-            "contingency",
-            "Clusters against genres: rows in each cell",
-            plots.contingency_heatmap(main.agreement.table)
-            + labs(title="Clusters against genres", x="artist_top_genre"),
-            HALF,
-        ),
     ]
+    if main.agreement.table.height:  # a density fit may find no cluster at all
+        figures.append(
+            _figure(
+                "contingency",
+                "Clusters against genres: rows in each cell",
+                plots.contingency_heatmap(main.agreement.table)
+                + labs(title="Clusters against genres", x="artist_top_genre"),
+                HALF,
+            )
+        )
     if main.silhouette is not None:
         figures.append(
             _figure(
@@ -126,6 +160,12 @@ def comparison_figures(result: ReportResult) -> dict[str, Figure]:
     for side, tag in ((result.main, "main"), (result.other, "other")):
         sub = labs(subtitle=_scaling(side))
         size = HALF
+        if side.grid is None:  # dbscan/hdbscan: only the clusters
+            out[f"cluster-pca-{tag}"] = _figure(
+                f"cluster-pca-{tag}", f"Clusters on the principal components, {_scaling(side)}",
+                plots.cluster_plot(side.fit, side.data) + sub, size,
+            )  # fmt: skip
+            continue
         out[f"elbow-{tag}"] = _figure(
             f"elbow-{tag}", f"Elbow plot, {_scaling(side)}",
             plots.elbow_plot(side.grid, suggested_k=side.suggested_k) + sub, size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from importlib import resources
@@ -44,13 +45,24 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
+def _silhouette_text(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"
+
+
+def _sizes_text(fit: object) -> str:
+    sizes = " / ".join(str(int(s)) for s in fit.sizes)
+    noise = getattr(fit, "n_noise", None)
+    return sizes if noise is None else f"{sizes or 'none'} (+ {noise} noise)"
+
+
 def _side_row(side: Analysis) -> dict[str, str]:
     fit, agree = side.fit, side.agreement
+    between = getattr(fit, "betweenss", None)
     return {
         "suggested k": str(side.suggested_k),
-        "mean silhouette width": f"{side.mean_silhouette:.3f}",
-        "cluster sizes": " / ".join(str(int(s)) for s in fit.sizes),
-        "between SS / total SS": _pct(fit.betweenss, fit.totss),
+        "mean silhouette width": _silhouette_text(side.mean_silhouette),
+        "cluster sizes": _sizes_text(fit),
+        "between SS / total SS": _pct(between, fit.totss) if between is not None else "–",
         "matched to genre": f"{agree.best_correct} of {agree.n} ({_pct(agree.best_correct, agree.n)})",
         "adjusted Rand index": f"{agree.ari:.3f}",
     }
@@ -72,7 +84,9 @@ def _comparison(result: ReportResult) -> Table:
         if result.other.rows_note
         else ""
     )
-    return table(frame, "comparison", f"Raw against standardised features, both at k = {result.k}", note=note)
+    found = f"{result.options.method}, each finding its own k"
+    at = f"both at k = {result.k}" if result.main.grid is not None else found
+    return table(frame, "comparison", f"Raw against standardised features, {at}", note=note)
 
 
 def _scaling(side: Analysis) -> str:
@@ -80,6 +94,10 @@ def _scaling(side: Analysis) -> str:
 
 
 def _tables(result: ReportResult) -> dict[str, Table]:
+    if result.options.method != "kmeans":
+        from tidyclust.report._method_tables import method_tables
+
+        return method_tables(result)
     main, opts = result.main, result.options
     show = [c for c in ("name", "artist", "artist_top_genre") if c in result.data.columns]
     augmented = main.fit.augment(result.data).select(*show, *opts.columns, ".cluster")
@@ -112,17 +130,30 @@ def _tables(result: ReportResult) -> dict[str, Table]:
     ]
     if main.silhouette_summary is not None:
         tables.append(table(main.silhouette_summary, "silhouette-summary", "Silhouette width per cluster"))
+    tables.append(methods_table(result))
     return {t.id: t for t in tables}
+
+
+def methods_table(result: ReportResult) -> Table:
+    """The "Methods compared" table (tidyclust.compare_methods on the report's rows)."""
+    k = result.k if result.main.grid is not None else 3
+    note = (
+        "matched_accuracy: songs in the cluster matched to their genre (best one-to-one matching; noise "
+        f"counts as wrong). k = {k} for kmeans, hclust and gmm; dbscan and hdbscan find their own k."
+    )
+    return table(result.compare, "methods", "Methods compared on the same songs", note=note)
 
 
 def _key_numbers(result: ReportResult) -> list[tuple[str, str, str]]:
     main = result.main
     agree = main.agreement
     k_note = "given with --k" if result.k_given else "suggested by most rules"
+    if main.grid is None:
+        k_note = f"found by {result.options.method}, {main.fit.n_noise} songs noise"
     return [
         ("songs", f"{result.data.height:,}", f"of {result.n_read:,} read, after the filter"),
         ("clusters", str(result.k), k_note),
-        ("mean silhouette", f"{main.mean_silhouette:.3f}", "−1 to 1; higher is better separated"),
+        ("mean silhouette", _silhouette_text(main.mean_silhouette), "−1 to 1; higher is better separated"),
         (
             "matched to genre",
             f"{agree.best_correct} of {agree.n}",
@@ -153,12 +184,31 @@ def _reproducibility(result: ReportResult, seconds_drawing: float) -> dict[str, 
             else f"searched on {opts.sample_size:,} random rows, the best refined on all rows",
             "gap statistic": result.gap_note,
             "silhouette": result.main.silhouette_note,
+            **_method_options(result),
         },
         "source": result.source,
         "timings": {**result.timings, "figures and HTML": seconds_drawing},
         "total": computing + seconds_drawing,
         "created": result.created,
     }
+
+
+def _method_options(result: ReportResult) -> dict[str, str]:
+    """The footer's options of a method other than k-means (none for the k-means report)."""
+    opts, main = result.options, result.main
+    if opts.method == "kmeans":
+        return {}
+    out = {"method": opts.method}
+    if opts.method == "hclust":
+        out["linkage"] = opts.linkage
+    elif opts.method == "gmm":
+        out["covariance"] = opts.covariance
+    else:
+        settings = main.extras["settings"]
+        out |= {name: str(value) for name, value in main.extras["options"].items()}
+        if opts.method == "dbscan":
+            out["eps"] = f"{settings['eps']:.4g} ({settings['eps_rule']})"
+    return out
 
 
 def render_html(result: ReportResult) -> str:
@@ -168,6 +218,7 @@ def render_html(result: ReportResult) -> str:
     fig = interactive.cluster_scatter_figure(result.main.fit.augment(result.data), seed=result.options.seed)
     scatter = Markup(interactive.cluster_scatter_html(fig))  # plotly escapes <, > and / in its JSON
     context = {
+        "method": result.options.method,
         "r": result,
         "main": result.main,
         "other": result.other,
