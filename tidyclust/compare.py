@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tidyclust._threads import threads_for
 from tidyclust._validate import check_columns, check_int, numeric_matrix
 from tidyclust.agreement import agreement
 from tidyclust.errors import ParameterError
-from tidyclust.grid import few_threads_for
 from tidyclust.methods import METHODS, cluster
 
 __all__ = ["COMPARE_SCHEMA", "compare_methods", "density_defaults"]
@@ -214,7 +214,7 @@ def compare_methods(
     for method in methods:
         options = _options(method, k, seed, nstart, settings)
         t0 = time.perf_counter()
-        with few_threads_for(X.shape[0]), warnings.catch_warnings():
+        with threads_for(X.shape[0]), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # every row noise: reported as k = 0 below
             fit = cluster(data, method, columns=cols, scale=scale, **options)
         seconds = time.perf_counter() - t0

@@ -20,8 +20,7 @@ clusters that hold rows (a mixture component that labels no row is not a cluster
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +28,12 @@ import numpy as np
 import polars as pl
 
 from tidyclust._fit import Matrix, prepare_matrix, resolve_seed
+from tidyclust._threads import threads_for
 from tidyclust._validate import check_int
 from tidyclust.errors import ParameterError
 from tidyclust.methods import METHODS, Method
 
-__all__ = ["GRID_METHODS", "ClusterGrid", "cluster_grid", "few_threads_for"]
+__all__ = ["GRID_METHODS", "ClusterGrid", "cluster_grid"]
 
 #: Methods whose number of clusters is chosen by the user, so that a grid over k makes sense.
 GRID_METHODS: tuple[str, ...] = ("kmeans", "hclust", "gmm")
@@ -58,26 +58,6 @@ COMMON_SCHEMA: dict[str, pl.DataType] = {
 Progress = Callable[[int, int, int], None]
 EXACT_SILHOUETTE_MAX_ROWS = 5_000
 SILHOUETTE_SAMPLE_BUDGET = 200_000_000
-#: Below this many rows scikit-learn's OpenMP/BLAS pools run on one thread (see few_threads_for).
-PARALLEL_MIN_ROWS = 10_000
-
-
-@contextmanager
-def few_threads_for(n_rows: int) -> Iterator[None]:
-    """One OpenMP/BLAS thread for small data, restored afterwards.
-
-    On a few hundred rows scikit-learn's thread pools cost far more than they save: a lesson-size
-    Gaussian mixture (25 starts) takes 0.2 s on one thread and 5 s with two threads on a busy machine.
-    """
-    if n_rows >= PARALLEL_MIN_ROWS:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        yield
-
-
 @dataclass(frozen=True, eq=False)
 class ClusterGrid:
     """Fits of one method for a range of k, and their summary frame (see :func:`cluster_grid`)."""
@@ -236,7 +216,7 @@ def _gmm(mat: Matrix, ks, seed, progress, covariance, nstart) -> ClusterGrid:
     for done, k in enumerate(ks, start=1):
         t0 = time.perf_counter()
         kseed = grid_seed(seed, k)
-        with few_threads_for(mat.X.shape[0]):
+        with threads_for(mat.X.shape[0]):
             fit = mixture._fit_mixture(mat, k, covariance, nstart, kseed)
         seconds = time.perf_counter() - t0
         fits[k] = fit

@@ -30,6 +30,7 @@ from tidyclust._fit import (
     relabel,
     resolve_seed,
 )
+from tidyclust._threads import threads_for
 from tidyclust._validate import check_int
 from tidyclust.errors import ParameterError
 
@@ -184,7 +185,8 @@ def _fit_mixture(mat: Matrix, k: int, covariance: str, nstart: int, seed: int) -
 
     random_state = int(np.random.SeedSequence(seed).generate_state(1, np.uint32)[0])
     est = GaussianMixture(k, covariance_type=covariance, n_init=nstart, random_state=random_state)
-    est.fit(mat.X)
+    with threads_for(mat.X.shape[0]):
+        est.fit(mat.X)
     order = _full_order(est.predict(mat.X), k)
     new_of_raw = np.empty(k, np.int32)
     new_of_raw[order] = np.arange(1, k + 1, dtype=np.int32)

@@ -5,20 +5,19 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
-import numba
 import numpy as np
 import polars as pl
 
 from tidyclust import data as data_mod
 from tidyclust import metrics, tidy
+from tidyclust._threads import threads_for
 from tidyclust._validate import check_genres, check_int, check_min_popularity, check_model_columns
 from tidyclust.agreement import Agreement
 from tidyclust.errors import EmptyDataError, ParameterError
@@ -45,7 +44,6 @@ LARGE_ROWS = 50_000
 LARGE_SAMPLE = 20_000
 #: Below this many rows the k-means kernels run on one thread: their parallel start-up costs more
 #: than it saves on small data, many times more on a busy machine.
-PARALLEL_MIN_ROWS = 10_000
 VERSIONED = (
     "tidyclust",
     "polars",
@@ -202,18 +200,6 @@ def _options(
     )
 
 
-@contextmanager
-def _threads_for(n_rows: int) -> Iterator[None]:
-    """Run the numba kernels on one thread for small data (restored afterwards)."""
-    before = numba.get_num_threads()
-    if n_rows < PARALLEL_MIN_ROWS:
-        numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
 def _consensus(suggestions: pl.DataFrame) -> int:
     """The k most rules pick (``suggest_k``'s ``agree`` rows); 2 if no rule could decide."""
     agreed = suggestions.filter(pl.col("agree") & pl.col("k").is_not_null())
@@ -254,7 +240,7 @@ def _analysis(
     """The k-grid, the rules' suggestions, the final fit at ``k`` (default: the suggestion), its quality."""
     columns = list(opts.columns)
     bar = ProgressBar("k-grid (scaled)  " if scale else "k-grid (unscaled)") if progress else None
-    with _threads_for(data.height):
+    with threads_for(data.height):
         grid = kmeans_grid(
             data, range(1, opts.kmax + 1), columns=columns, nstart=opts.nstart, seed=opts.seed,
             algorithm=opts.algorithm, scale=scale, sample_size=opts.sample_size, progress=bar,
@@ -288,7 +274,7 @@ def _gap(data: pl.DataFrame, opts: ReportOptions) -> tuple[pl.DataFrame, str]:
             frame = pl.DataFrame(M, schema=names, orient="row")
             return kmeans(frame, k, nstart=opts.nstart, seed=seed, algorithm=opts.algorithm).labels
 
-    with _threads_for(X.shape[0]), warnings.catch_warnings():
+    with threads_for(X.shape[0]), warnings.catch_warnings():
         # fits of uniform reference sets may stop at iter.max; they only feed E[log W_k]
         warnings.simplefilter("ignore", KMeansConvergenceWarning)
         gap = metrics.gap_statistic(

@@ -19,9 +19,10 @@ import numpy as np
 import polars as pl
 
 from tidyclust import metrics, tidy
+from tidyclust._threads import threads_for
 from tidyclust.compare import _check_choices, compare_methods, density_defaults
 from tidyclust.errors import ParameterError
-from tidyclust.grid import GRID_METHODS, cluster_grid, few_threads_for
+from tidyclust.grid import GRID_METHODS, cluster_grid
 from tidyclust.methods import METHODS, cluster
 from tidyclust.report._compute import (
     LARGE_ROWS,
@@ -142,7 +143,7 @@ def _density_analysis(data: pl.DataFrame, opts: ReportOptions, scale: bool, rows
         options = {"min_cluster_size": chosen["min_cluster_size"]}
         if opts.min_samples is not None:
             options["min_samples"] = opts.min_samples
-    with few_threads_for(data.height), warnings.catch_warnings():
+    with threads_for(data.height), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # every row noise: shown as k = 0 in the report
         fit = cluster(data, opts.method, columns=columns, scale=scale, **options)
     sil, summary, mean, note = _silhouette_or_note(fit, data, opts.seed)
