@@ -121,3 +121,17 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
     tmp.replace(path)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m benchmarks.datasets blobs|songs N``: make one cached file (run as a child by
+    :mod:`benchmarks.run`, so that the runner's own resident memory stays small)."""
+    kind, n = argv[0], int(argv[1])
+    print(blobs_paths(n)[0] if kind == "blobs" else songs_like_path(n))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

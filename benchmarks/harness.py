@@ -2,8 +2,8 @@
 
 Memory method (the same for every case): each case runs in a fresh child process. The child imports
 the libraries, loads its data and makes one warm-up call (numba compiles or loads its cache there,
-reported as ``first_call_s``); then it reads its own ``ru_maxrss`` (the high-water mark of its
-resident memory so far) as the baseline, runs the timed repeats, and reads ``ru_maxrss`` again.
+reported as ``first_call_s``); then it reads its own ``VmHWM`` (the high-water mark of its
+resident memory so far) as the baseline, runs the timed repeats, and reads ``VmHWM`` again.
 ``peak_delta_mb`` = after − baseline: the extra resident memory the call needed at its peak, over
 what the process already held (interpreter, libraries, the data itself). Whole-process peaks are
 recorded too (``peak_rss_mb``, from ``os.wait4`` in the parent).
@@ -31,9 +31,19 @@ __all__ = ["Measured", "Spawned", "cpu_burner", "maxrss_mb", "measure", "spawn"]
 _MB = 1024.0  # ru_maxrss is in KiB on Linux
 
 
-def maxrss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """High-water mark of resident memory (MiB) of this process (or its waited-for children)."""
-    return resource.getrusage(who).ru_maxrss / _MB
+def maxrss_mb() -> float:
+    """High-water mark of this process's resident memory (MiB): ``VmHWM`` of ``/proc/self/status``.
+
+    Not ``getrusage().ru_maxrss``: Linux carries that across ``fork`` + ``exec``, so a child starts
+    with its parent's resident size as a floor and a small case would read as +0 MiB. ``VmHWM``
+    belongs to the address space that ``exec`` creates fresh.
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / _MB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _MB
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,8 @@ class Spawned:
 
 def spawn(cmd: list[str], *, timeout: float, env: dict[str, str] | None = None) -> Spawned:
     """Run ``cmd`` to completion; its own peak RSS comes from ``os.wait4`` (not RUSAGE_CHILDREN,
-    which is the maximum over every child this process ever waited for)."""
+    which is the maximum over every child this process ever waited for). That figure has the parent's
+    resident size at fork as a floor, so the parent stays lean: data is generated in a child too."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)

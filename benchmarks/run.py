@@ -65,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help=f"k-grids from {HUGE_ROWS:,} rows, both sides (default: 1; one sklearn loop is ~1 min)",
     )
-    p.add_argument("--seed", type=int, default=datasets.SEED, help="seed of the fits and of the data")
+    p.add_argument("--seed", type=int, default=datasets.SEED, help="seed of the fits (data: 2056)")
     p.add_argument(
         "--under-load",
         action="store_true",
@@ -92,6 +92,14 @@ def _repeats(args: argparse.Namespace, rows: int | str, *, grid: bool = False) -
 
 
 # --------------------------------------------------------------------------- running children
+def ensure_data(kind: str, n: int) -> Path:
+    """Generate (once) the cached blobs or songs-like file in a child; return the songs-like path."""
+    done = spawn(python_cmd("benchmarks.datasets", kind, n), timeout=CHILD_TIMEOUT_S)
+    if done.returncode != 0:
+        raise RuntimeError(f"generating {kind} {n}: {done.stderr_tail}")
+    return datasets.songs_like_path(n) if kind == "songs" else datasets.blobs_paths(n)[0]
+
+
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one case in a fresh ``python -m benchmarks.child``; its result plus load and peak RSS."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +132,7 @@ def grid_comparisons(args: argparse.Namespace) -> list[dict[str, Any]]:
     out = []
     for n in args.sizes:
         if n != LESSON:
-            datasets.blobs_paths(int(n), seed=args.seed)
+            ensure_data("blobs", int(n))
         spec = {"case": "grid", "n": n, "repeats": _repeats(args, n, grid=True), "seed": args.seed}
         label = f"k-grid {'lesson (286)' if n == LESSON else f'{n:,}'}"
         out.append(
@@ -149,7 +157,7 @@ def silhouette_comparisons(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Exact mean silhouette: tidyclust.metrics.mean_silhouette vs sklearn's silhouette_score."""
     out = []
     for n in args.silhouette_sizes:
-        datasets.blobs_paths(n, seed=datasets.SEED)
+        ensure_data("blobs", n)
         spec = {"case": "silhouette", "n": n, "repeats": _repeats(args, n)}
         out.append(
             compare("silhouette", f"silhouette {n:,}", {**spec, "side": "ours"}, {**spec, "side": "sklearn"})
@@ -161,8 +169,8 @@ def reshape_comparisons(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Each verb via tidy.* and sql.* on scan_songs(path), against plain pandas on the same file."""
     n = args.reshape_rows
     print(f"  generating / reusing the {n:,}-row songs-like file ...", flush=True)
-    path = datasets.songs_like_path(n)
-    datasets.songs_like_path(10_000)  # the warm-up file
+    path = ensure_data("songs", n)
+    ensure_data("songs", 10_000)  # the warm-up file
     out = []
     for verb in VERBS:
         spec = {"case": "reshape", "verb": verb, "path": str(path), "repeats": _repeats(args, n)}
@@ -216,7 +224,7 @@ def report_comparisons(args: argparse.Namespace) -> list[dict[str, Any]]:
     warm = run_report(lesson, 1, out_dir)
     out = []
     for n in args.report_sizes:
-        data = lesson if n == LESSON else datasets.songs_like_path(int(n))
+        data = lesson if n == LESSON else ensure_data("songs", int(n))
         label = f"report {'lesson (286)' if n == LESSON else f'{n:,} rows'}"
         print(f"  {label} ...", flush=True)
         ours = run_report(data, _repeats(args, n), out_dir)
