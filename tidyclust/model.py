@@ -37,7 +37,9 @@ Conventions, as in the rest of tidyclust:
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -70,6 +72,9 @@ SEGMENT_MAX_ROWS = 20_000
 # Starts are split between threads only when rows x k x starts reaches this (thread start-up and
 # a loaded machine cost more than they save on small jobs such as the lesson's 286 rows).
 PARALLEL_MIN_WORK = 4_000_000
+# kmeans_grid runs its k side by side in threads when rows x sum(k) x starts reaches this (not
+# the lesson's 286 rows: there thread hand-offs cost as much as they save on a loaded machine).
+GRID_PARALLEL_MIN_WORK = 2_000_000
 # kmeans_grid: exact mean silhouette up to this many rows (O(n²)); beyond, the unbiased estimate of
 # tidyclust.metrics.silhouette_sample from SILHOUETTE_SAMPLE_BUDGET / n sampled rows (O(m·n)).
 EXACT_SILHOUETTE_MAX_ROWS = 5_000
@@ -77,6 +82,7 @@ SILHOUETTE_SAMPLE_BUDGET = 200_000_000
 
 
 _UNWEIGHTED = np.empty(0)  # the kernels' "every row weighs 1"
+_SEGMENT_LOCK = threading.Lock()
 
 
 class KMeansConvergenceWarning(UserWarning):
@@ -332,9 +338,19 @@ class _Search:
     init: str
     pc_start: bool
     sample_size: int | str | None
+    # split one k's starts between threads when the job is large (False inside a grid that
+    # already runs its k side by side)
+    split: bool = True
 
 
 def _fit_prepared(prep: _Prepared, k: int, seed: int, how: _Search) -> KMeansFit:
+    fit, status = _fit_quiet(prep, k, seed, how)
+    _warn(status, prep.X.shape[0], how.max_iter)
+    return fit
+
+
+def _fit_quiet(prep: _Prepared, k: int, seed: int, how: _Search) -> tuple[KMeansFit, int]:
+    """The fit and its status code, without warning (grid workers warn from the calling thread)."""
     X, w = prep.X, prep.w
     n = X.shape[0]
     if k == 1 or k == n:
@@ -345,8 +361,7 @@ def _fit_prepared(prep: _Prepared, k: int, seed: int, how: _Search) -> KMeansFit
             res = (*res[:3], np.array([prep.totss]), *res[4:])
     else:
         res = _search(prep, k, np.random.default_rng(seed), how)
-    _warn(res[5], n, how.max_iter)
-    return _make_fit(prep, k, seed, how, res)
+    return _make_fit(prep, k, seed, how, res), res[5]
 
 
 def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
@@ -359,9 +374,9 @@ def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
         inits = _sample_inits(X, w, k, rng, how, size)
     if inits is None:
         inits = _starts(X, w, k, rng, how, prep.cache)
-    res = _run(X, w, inits, k, how.algorithm, how.max_iter)
+    res = _run(X, w, inits, k, how)
     if res is None:  # every refined start emptied a cluster (possible only from sample solutions)
-        res = _run(X, w, _starts(X, w, k, rng, how, prep.cache), k, how.algorithm, how.max_iter)
+        res = _run(X, w, _starts(X, w, k, rng, how, prep.cache), k, how)
     return res
 
 
@@ -371,19 +386,19 @@ def _sample_rows(sample_size: int | str | None, n: int) -> int | None:
     return sample_size if sample_size is not None and sample_size < n else None
 
 
-def _warn(status: int, n: int, max_iter: int) -> None:
+def _warn(status: int, n: int, max_iter: int, stacklevel: int = 4) -> None:
     if status == kern.IFAULT_QTRAN:
         warnings.warn(
             f"kmeans: Quick-TRANSfer stage steps exceeded maximum (= {50 * n}); the fit may not be a "
             "local optimum (R warns the same); try more starts or scale=True",
             KMeansConvergenceWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     elif status == kern.IFAULT_MAXITER:
         warnings.warn(
             f"kmeans: did not converge in {max_iter} iterations; raise max_iter",
             KMeansConvergenceWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
 
 
@@ -436,6 +451,11 @@ def _segment_start(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
     principal axis (:func:`tidyclust._kmeans_kernels.segment_table`). Above SEGMENT_MAX_ROWS rows
     the runs are found on evenly spaced rows of that order. The table is cached per data, for the
     largest k asked so far; its rows for smaller k are the same whatever that largest k is."""
+    with _SEGMENT_LOCK:  # a grid's threads share the cache
+        return _segment_centers(X, k, cache)
+
+
+def _segment_centers(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
     if "order" not in cache:
         Xc = X - X.mean(axis=0)
         _, vecs = np.linalg.eigh(Xc.T @ Xc)
@@ -483,13 +503,14 @@ def _pool(w: np.ndarray | None, k: int, n: int) -> np.ndarray:
     return pool
 
 
-def _run(X, w, inits, k, algorithm, max_iter):
+def _run(X, w, inits, k, how: _Search):
     """Every start on all rows; the best, relabelled. None if every start failed."""
-    if algorithm == "elkan":
-        return _elkan(X, w, inits, max_iter)
+    if how.algorithm == "elkan":
+        return _elkan(X, w, inits, how.max_iter)
     ww = w if w is not None else _UNWEIGHTED
+    threads = _threads(X.shape[0] * k * inits.shape[0]) if how.split else 1
     lab0, C, wss, nc, it, status, best, *_ = kern.multistart(
-        X, ww, inits, max_iter, algorithm == "lloyd", _threads(X.shape[0] * k * inits.shape[0])
+        X, ww, inits, how.max_iter, how.algorithm == "lloyd", threads
     )
     if best < 0:
         return None
@@ -516,7 +537,8 @@ def _sample_inits(X, w, k, rng, how: _Search, sample_size: int):
     wws = ws if ws is not None else _UNWEIGHTED
     lloyd = how.algorithm != "hartigan-wong"  # Elkan's answer is Lloyd's; the kernel is faster here
     work = sample_size * k * inits.shape[0]
-    *_, tot, finals = kern.multistart(Xs, wws, inits, how.max_iter, lloyd, _threads(work))
+    threads = _threads(work) if how.split else 1
+    *_, tot, finals = kern.multistart(Xs, wws, inits, how.max_iter, lloyd, threads)
     kept: list[int] = []
     keys: list[np.ndarray] = []
     for s in np.argsort(tot, kind="stable"):
@@ -779,11 +801,35 @@ def kmeans_grid(
         _segment_start(prep.X, max(ks), prep.cache)  # one table for every k
     fits: dict[int, KMeansFit] = {}
     rows = []
-    for done, kk in enumerate(ks, start=1):
-        t0 = time.perf_counter()
-        kseed = grid_seed(seed, kk)
-        fits[kk] = _fit_prepared(prep, kk, kseed, how)
-        rows.append(_grid_row(prep, fits[kk], kseed, time.perf_counter() - t0))
+    for done, (kk, fit, status, seconds) in enumerate(_grid_fits(prep, ks, seed, how), start=1):
+        _warn(status, prep.X.shape[0], how.max_iter, stacklevel=3)
+        fits[kk] = fit
+        rows.append(_grid_row(prep, fit, grid_seed(seed, kk), seconds))
         if progress is not None:
             progress(done, len(ks), kk)
     return KMeansGrid(frame=pl.DataFrame(rows, schema=GRID_SCHEMA), fits=fits, columns=prep.columns, k=ks)
+
+
+def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
+    """Yield (k, fit, status, seconds) in the order of ``ks``. The fits run side by side in
+    threads (their kernels release the GIL; each k has its own seed, so the answer does not depend
+    on the threads), largest k first so that the threads finish together. The caller computes each
+    k's silhouette while later k are still fitting; small grids run in this thread."""
+
+    def one(kk: int) -> tuple[KMeansFit, int, float]:
+        t0 = time.perf_counter()
+        fit, status = _fit_quiet(prep, kk, grid_seed(seed, kk), how)
+        return fit, status, time.perf_counter() - t0
+
+    threads = min(os.cpu_count() or 1, len(ks))
+    if threads < 2 or prep.X.shape[0] * sum(ks) * (how.nstart + 1) < GRID_PARALLEL_MIN_WORK:
+        for kk in ks:
+            yield (kk, *one(kk))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        how = dataclasses.replace(how, split=False)
+        futures = {kk: pool.submit(one, kk) for kk in sorted(ks, reverse=True)}
+        for kk in ks:
+            yield (kk, *futures[kk].result())
