@@ -31,7 +31,6 @@ from tidyclust.report._compute import (
     _consensus,
     _sample_rows,
     _silhouette,
-    _threads_for,
 )
 from tidyclust.report._progress import ProgressBar
 
@@ -114,7 +113,7 @@ def _grid_analysis(data: pl.DataFrame, opts: ReportOptions, scale: bool, k: int 
         "covariance": opts.covariance, "nstart": opts.nstart}  # fmt: skip
     label = f"{opts.method} grid ({'scaled' if scale else 'unscaled'})"
     bar = ProgressBar(label) if progress else None
-    with _threads_for(data.height):
+    with threads_for(data.height):
         grid = cluster_grid(
             data, range(1, opts.kmax + 1), method=opts.method, columns=list(opts.columns), seed=opts.seed,
             scale=scale, progress=bar, **options,
