@@ -739,3 +739,48 @@ def segment_table(Xo, kmax):
         for j in range(n + 1):
             prev[j] = cur[j]
     return B
+
+
+@njit(cache=True, error_model="numpy")
+def cluster_sorted_transpose(X, lab1, k):
+    """The rows of ``X`` sorted by their 1-based cluster ``lab1`` (stable: a counting sort, the
+    order of ``np.argsort(lab1, kind="stable")``) and transposed to (p, n), and the (k + 1,) block
+    starts: the layout of :func:`tidyclust._silhouette_kernel.cluster_mean_distances`, built with
+    no n-sized temporary."""
+    m, p = X.shape
+    starts = np.zeros(k + 1, np.int64)
+    for i in range(m):
+        starts[lab1[i]] += 1
+    for cl in range(k):
+        starts[cl + 1] += starts[cl]
+    nxt = starts[:k].copy()
+    XT = np.empty((p, m))
+    for i in range(m):
+        cl = lab1[i] - 1
+        pos = nxt[cl]
+        nxt[cl] = pos + 1
+        for j in range(p):
+            XT[j, pos] = X[i, j]
+    return XT, starts
+
+
+@njit(cache=True, error_model="numpy")
+def relabel_first_appearance(lab, k):
+    """Renumber 0-based labels in place so that they count up by first appearance in the rows (the
+    cluster of row 0 becomes 0, the next new one 1, ...). Returns ``perm``: new label c was old
+    ``perm[c]``; labels never used go last, in increasing order."""
+    new = np.full(k, -1, np.int64)
+    perm = np.empty(k, np.int64)
+    nxt = 0
+    for i in range(lab.shape[0]):
+        old = lab[i]
+        if new[old] < 0:
+            new[old] = nxt
+            perm[nxt] = old
+            nxt += 1
+        lab[i] = new[old]
+    for old in range(k):
+        if new[old] < 0:
+            perm[nxt] = old
+            nxt += 1
+    return perm

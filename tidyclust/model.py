@@ -407,10 +407,13 @@ def _make_fit(prep: _Prepared, k: int, seed: int, how: _Search, res) -> KMeansFi
     if prep.scale_ is not None:
         centers = centers * prep.scale_ + prep.center_
     tot_withinss = float(np.sum(withinss))
+    labels = lab0  # a fresh array: made 1-based and read-only in place, not copied (large data)
+    labels += 1
+    labels.setflags(write=False)
     return KMeansFit(
         k=k,
         columns=prep.columns,
-        labels=_readonly(lab0 + 1),
+        labels=labels,
         centers=_readonly(centers),
         sizes=_readonly(sizes),
         withinss=_readonly(withinss),
@@ -477,13 +480,10 @@ def _segment_centers(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
 
 
 def _relabel(lab0: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """0-based labels numbered by first appearance, and ``perm`` (new label i was old ``perm[i]``)."""
-    seen = np.full(k, np.iinfo(np.int64).max)
-    np.minimum.at(seen, lab0, np.arange(lab0.shape[0]))
-    perm = np.argsort(seen, kind="stable")  # never-used labels (if any) go last
-    inverse = np.empty(k, np.int32)
-    inverse[perm] = np.arange(k, dtype=np.int32)
-    return inverse[lab0], perm
+    """0-based int32 labels numbered by first appearance, and ``perm`` (new label i was old
+    ``perm[i]``). ``lab0`` is renumbered in place (callers pass a fresh array: no n-sized copy)."""
+    lab0 = np.asarray(lab0, dtype=np.int32)
+    return lab0, kern.relabel_first_appearance(lab0, k)
 
 
 def _summarise(X, w, lab0, k, *, it, status):
@@ -696,14 +696,34 @@ def _silhouette_estimate(X: np.ndarray, lab: np.ndarray, seed: int) -> tuple[flo
     """(mean silhouette, its standard error, exact?): exact up to EXACT_SILHOUETTE_MAX_ROWS rows
     (standard error 0), else :func:`tidyclust.metrics.silhouette_sample`'s unbiased estimate."""
     # lazy: tidyclust.metrics imports tidyclust.gap, which fits k-means
-    from tidyclust.metrics import mean_silhouette, silhouette_sample
+    from tidyclust.metrics import mean_silhouette
 
     n = X.shape[0]
     if n <= EXACT_SILHOUETTE_MAX_ROWS:
         return float(mean_silhouette(X, lab)), 0.0, True
     m = int(min(1_000, max(200, SILHOUETTE_SAMPLE_BUDGET // n)))
-    est = silhouette_sample(X, labels=lab, sample_size=m, seed=seed)
-    return float(est["estimate"].item()), float(est["std_error"].item()), False
+    return (*_silhouette_sample(X, lab, m, seed), False)
+
+
+def _silhouette_sample(X: np.ndarray, lab: np.ndarray, m: int, seed: int) -> tuple[float, float]:
+    """(estimate, standard error) exactly as ``silhouette_sample(X, labels=lab, sample_size=m,
+    seed=seed)`` computes them (same sampled positions, kernel and formulas; the tests check
+    equality), for k-means labels (1..k, none empty, no noise) with one cluster-sorted copy of X
+    as the only n-sized allocation (the general function's copies made the grid's peak memory
+    several times the data's on large data)."""
+    from tidyclust._silhouette_kernel import cluster_mean_distances
+
+    n, k = lab.shape[0], int(lab.max())
+    XT, starts = kern.cluster_sorted_transpose(X, lab, k)
+    positions = np.sort(np.random.default_rng(seed).choice(n, size=min(m, n), replace=False))
+    a, b, _ = cluster_mean_distances(XT, starts, positions)
+    del XT
+    size = np.diff(starts)[np.searchsorted(starts, positions, side="right") - 1]
+    # cluster::silhouette (C sildist): s = 0 for singletons and when a == b.
+    defined = (size > 1) & (a != b)
+    s = np.divide(b - a, np.maximum(a, b), out=np.zeros_like(a), where=defined)
+    m = positions.shape[0]
+    return float(s.mean()), float(s.std(ddof=1) / np.sqrt(m) * np.sqrt(1 - m / n))
 
 
 def _silhouette(X: np.ndarray, lab: np.ndarray, seed: int) -> float:
