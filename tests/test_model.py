@@ -568,6 +568,23 @@ def test_grid_silhouette_estimated_on_large_data(monkeypatch: pytest.MonkeyPatch
     assert 0 < row["silhouette_se"] < 0.05 and abs(row["silhouette"] - exact) < 4 * row["silhouette_se"]
 
 
+def test_grid_silhouette_estimate_equals_silhouette_sample() -> None:
+    from tidyclust.metrics import silhouette_sample
+
+    X = blobs(900, seed=5)
+    for k in (2, 4):
+        lab = kmeans(frame(X), k, seed=1).labels
+        est = silhouette_sample(X, labels=lab, sample_size=250, seed=k)
+        assert model._silhouette_sample(X, lab, 250, k) == (est["estimate"].item(), est["std_error"].item())
+
+
+def test_kmeans_fit_shares_the_fit_mixin() -> None:
+    from tidyclust._fit import FitMixin
+
+    fit = kmeans(TOY, 2, columns=["x", "y"], seed=1)
+    assert isinstance(fit, FitMixin) and not fit.labels.flags.writeable
+
+
 @pytest.mark.slow
 def test_lesson_grid_is_much_faster_than_a_sklearn_loop(lesson_x: pl.DataFrame) -> None:
     # The target is 10x on a quiet machine (~10 ms against ~120 ms); 2x here keeps the test honest

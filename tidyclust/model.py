@@ -50,7 +50,8 @@ import numpy as np
 import polars as pl
 
 from tidyclust import _kmeans_kernels as kern
-from tidyclust._validate import check_columns, check_int, numeric_matrix
+from tidyclust._fit import FitMixin, readonly
+from tidyclust._validate import check_int, numeric_matrix
 from tidyclust.errors import ParameterError
 
 __all__ = ["KMeansConvergenceWarning", "KMeansFit", "KMeansGrid", "grid_seed", "kmeans", "kmeans_grid"]
@@ -89,15 +90,12 @@ class KMeansConvergenceWarning(UserWarning):
     """The best start stopped before converging (R's "did not converge" / ifault 4 warnings)."""
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
-
 @dataclass(frozen=True, eq=False)
-class KMeansFit:
+class KMeansFit(FitMixin):
     """A k-means fit: an immutable value with broom-style tidiers.
+
+    ``model_matrix(data)`` and ``augment(data)`` (the rows plus ``.cluster``) are those every fit
+    shares (:class:`tidyclust._fit.FitMixin`).
 
     ``centers`` are in the units of the data (when ``scale=True`` the fit runs on standardised
     columns and the centers are mapped back with ``center_``/``scale_``); ``withinss``, ``totss``,
@@ -125,21 +123,6 @@ class KMeansFit:
     method: str = field(default="kmeans")
     init: str = "k-means++"
     pc_start: bool = True
-
-    def model_matrix(self, data: pl.DataFrame) -> np.ndarray:
-        """The float64 matrix the fit sees: ``columns`` of ``data``, standardised as fitted.
-
-        Examples
-        --------
-        >>> import polars as pl
-        >>> fit = kmeans(pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]}), 2, seed=1)
-        >>> fit.model_matrix(pl.DataFrame({"x": [2.0]})).tolist()
-        [[2.0]]
-        """
-        X, _ = numeric_matrix(data, list(self.columns), arg="columns")
-        if self.scale:
-            X = (X - self.center_) / self.scale_
-        return np.ascontiguousarray(X)
 
     def tidy(self) -> pl.DataFrame:
         """One row per cluster: ``cluster``, ``size``, ``withinss``, then each feature's center.
@@ -189,26 +172,6 @@ class KMeansFit:
             },
             schema_overrides={"k": pl.Int32, "iter": pl.Int32, "nstart": pl.Int32, "seed": pl.UInt64},
         )
-
-    def augment(self, data: pl.DataFrame) -> pl.DataFrame:
-        """The rows of ``data`` (the data the model was fitted on), same order, plus ``.cluster`` (Int32).
-
-        Examples
-        --------
-        >>> import polars as pl
-        >>> df = pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0]})
-        >>> kmeans(df, 2, seed=1).augment(df)[".cluster"].to_list()
-        [1, 1, 2, 2]
-        """
-        if not isinstance(data, pl.DataFrame):
-            raise ParameterError(f"data: expected a polars DataFrame, got {type(data).__name__}")
-        check_columns(data, list(self.columns), "data")
-        if data.height != self.labels.shape[0]:
-            raise ParameterError(
-                f"data: has {data.height} rows but the model was fitted on {self.labels.shape[0]}; "
-                "pass the data the model was fitted on (use predict() for new rows)"
-            )
-        return data.with_columns(pl.Series(".cluster", self.labels, dtype=pl.Int32))
 
     def predict(self, new_data: pl.DataFrame) -> pl.Series:
         """The cluster of the nearest center (in the fitted space) for each row of ``new_data``.
@@ -288,7 +251,7 @@ def _prepare(data, columns, scale, weights, algorithm) -> _Prepared:
                 "drop it from columns or use scale=False"
             )
         X = np.ascontiguousarray((X - center_) / scale_)
-        center_, scale_ = _readonly(center_), _readonly(scale_)
+        center_, scale_ = readonly(center_), readonly(scale_)
     totss = 0.0
     for j in range(X.shape[1]):  # column by column: O(n) temporaries, not O(n·p)
         if w is None:
@@ -414,9 +377,9 @@ def _make_fit(prep: _Prepared, k: int, seed: int, how: _Search, res) -> KMeansFi
         k=k,
         columns=prep.columns,
         labels=labels,
-        centers=_readonly(centers),
-        sizes=_readonly(sizes),
-        withinss=_readonly(withinss),
+        centers=readonly(centers),
+        sizes=readonly(sizes),
+        withinss=readonly(withinss),
         totss=prep.totss,
         tot_withinss=tot_withinss,
         betweenss=prep.totss - tot_withinss,
