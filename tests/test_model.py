@@ -568,14 +568,15 @@ def test_grid_silhouette_estimated_on_large_data(monkeypatch: pytest.MonkeyPatch
     assert 0 < row["silhouette_se"] < 0.05 and abs(row["silhouette"] - exact) < 4 * row["silhouette_se"]
 
 
-def test_grid_silhouette_estimate_equals_silhouette_sample() -> None:
-    from tidyclust.metrics import silhouette_sample
+def test_grid_silhouette_equals_mean_silhouette_and_silhouette_sample() -> None:
+    from tidyclust.metrics import mean_silhouette, silhouette_sample
 
     X = blobs(900, seed=5)
     for k in (2, 4):
         lab = kmeans(frame(X), k, seed=1).labels
         est = silhouette_sample(X, labels=lab, sample_size=250, seed=k)
         assert model._silhouette_sample(X, lab, 250, k) == (est["estimate"].item(), est["std_error"].item())
+        assert model._silhouette_exact(X, lab) == mean_silhouette(X, lab)
 
 
 def test_kmeans_fit_shares_the_fit_mixin() -> None:

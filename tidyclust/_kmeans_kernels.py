@@ -784,3 +784,22 @@ def relabel_first_appearance(lab, k):
             perm[nxt] = old
             nxt += 1
     return perm
+
+
+@njit(cache=True, error_model="numpy")
+def segment_means(X, rows, B, k):
+    """(k, p) means of the rows of ``X`` in the k segments of ``rows`` read back from the table
+    ``B`` of :func:`segment_table`, each summed row by row in order, then divided by the count (the
+    operations of ``X[rows[i:j]].mean(axis=0)``, without the gathered copy)."""
+    p = X.shape[1]
+    centers = np.zeros((k, p))
+    j = rows.shape[0]
+    for q in range(k, 0, -1):
+        i = B[q, j]
+        for r in range(i, j):
+            for c in range(p):
+                centers[q - 1, c] += X[rows[r], c]
+        for c in range(p):
+            centers[q - 1, c] /= j - i
+        j = i
+    return centers

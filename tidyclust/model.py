@@ -433,6 +433,8 @@ def _segment_centers(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
         cache["table"] = kern.segment_table(np.ascontiguousarray(X[cache["order"]]), k)
         cache["kmax"] = k
     rows, B = cache["order"], cache["table"]
+    if X.shape[1] > 1:  # one column: numpy's mean is a pairwise sum, kept below for the same bits
+        return kern.segment_means(X, rows, B, k)
     centers = np.empty((k, X.shape[1]))
     j = rows.shape[0]
     for q in range(k, 0, -1):
@@ -658,14 +660,32 @@ class KMeansGrid:
 def _silhouette_estimate(X: np.ndarray, lab: np.ndarray, seed: int) -> tuple[float, float, bool]:
     """(mean silhouette, its standard error, exact?): exact up to EXACT_SILHOUETTE_MAX_ROWS rows
     (standard error 0), else :func:`tidyclust.metrics.silhouette_sample`'s unbiased estimate."""
-    # lazy: tidyclust.metrics imports tidyclust.gap, which fits k-means
-    from tidyclust.metrics import mean_silhouette
-
     n = X.shape[0]
     if n <= EXACT_SILHOUETTE_MAX_ROWS:
-        return float(mean_silhouette(X, lab)), 0.0, True
+        return _silhouette_exact(X, lab), 0.0, True
     m = int(min(1_000, max(200, SILHOUETTE_SAMPLE_BUDGET // n)))
     return (*_silhouette_sample(X, lab, m, seed), False)
+
+
+def _silhouette_exact(X: np.ndarray, lab: np.ndarray) -> float:
+    """``tidyclust.metrics.mean_silhouette(X, lab)`` for k-means labels, the same numbers (widths
+    from the same kernel, averaged in data order; the tests check equality) without the general
+    function's validation, which costs more than the kernel on the lesson's 286 rows."""
+    from tidyclust._silhouette_kernel import cluster_mean_distances
+
+    XT, starts = kern.cluster_sorted_transpose(X, lab, int(lab.max()))
+    a, b, _ = cluster_mean_distances(XT, starts, np.arange(lab.shape[0], dtype=np.int64))
+    s_sorted = _widths(a, b, np.diff(starts).repeat(np.diff(starts)))
+    s = np.empty_like(s_sorted)
+    s[np.argsort(lab, kind="stable")] = s_sorted
+    return float(s.mean())
+
+
+def _widths(a: np.ndarray, b: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Silhouette widths from a(i), b(i) and the own cluster's size; 0 for singletons and when
+    a == b, as cluster::silhouette (C sildist)."""
+    defined = (size > 1) & (a != b)
+    return np.divide(b - a, np.maximum(a, b), out=np.zeros_like(a), where=defined)
 
 
 def _silhouette_sample(X: np.ndarray, lab: np.ndarray, m: int, seed: int) -> tuple[float, float]:
@@ -681,10 +701,7 @@ def _silhouette_sample(X: np.ndarray, lab: np.ndarray, m: int, seed: int) -> tup
     positions = np.sort(np.random.default_rng(seed).choice(n, size=min(m, n), replace=False))
     a, b, _ = cluster_mean_distances(XT, starts, positions)
     del XT
-    size = np.diff(starts)[np.searchsorted(starts, positions, side="right") - 1]
-    # cluster::silhouette (C sildist): s = 0 for singletons and when a == b.
-    defined = (size > 1) & (a != b)
-    s = np.divide(b - a, np.maximum(a, b), out=np.zeros_like(a), where=defined)
+    s = _widths(a, b, np.diff(starts)[np.searchsorted(starts, positions, side="right") - 1])
     m = positions.shape[0]
     return float(s.mean()), float(s.std(ddof=1) / np.sqrt(m) * np.sqrt(1 - m / n))
 
@@ -787,7 +804,7 @@ def kmeans_grid(
     for done, (kk, fit, status, seconds) in enumerate(_grid_fits(prep, ks, seed, how), start=1):
         _warn(status, prep.X.shape[0], how.max_iter, stacklevel=3)
         fits[kk] = fit
-        rows.append(_grid_row(prep, fit, grid_seed(seed, kk), seconds))
+        rows.append(_grid_row(prep, fit, fit.seed, seconds))
         if progress is not None:
             progress(done, len(ks), kk)
     return KMeansGrid(frame=pl.DataFrame(rows, schema=GRID_SCHEMA), fits=fits, columns=prep.columns, k=ks)
