@@ -1,32 +1,33 @@
--- Box-plot statistics per feature: R's type-7 quantiles (quantile_cont interpolates linearly, as
+-- Box-plot statistics per feature: R's type-7 quartiles (quantile_cont interpolates linearly, as
 -- type 7 does), mean, sd (n - 1), and the values beyond 1.5 x IQR from the quartiles (ggplot's rule).
-WITH long AS (
-    SELECT feature_names, "values"
+-- One pass over the wide data collects each feature's values into a list; every statistic, the
+-- outlier count included, is then computed on that list (no join of the long data with its fences).
+WITH lists AS (
+    SELECT list(COLUMNS($features)::DOUBLE)
     FROM songs
-    UNPIVOT INCLUDE NULLS ("values" FOR feature_names IN (COLUMNS($features)))
 ),
-quartiles AS (
+long AS (
+    SELECT feature_names, coalesce(v, []) AS v
+    FROM lists
+    UNPIVOT INCLUDE NULLS (v FOR feature_names IN (COLUMNS($features)))
+),
+stats AS (
     SELECT
         feature_names,
-        quantile_cont("values", 0.25)::DOUBLE AS q1,
-        quantile_cont("values", 0.75)::DOUBLE AS q3
+        v,
+        list_count(v)::BIGINT AS n,
+        (len(v) - list_count(v))::BIGINT AS n_missing,
+        list_min(v)::DOUBLE AS min,
+        list_aggregate(v, 'quantile_cont', 0.25)::DOUBLE AS q1,
+        list_aggregate(v, 'quantile_cont', 0.5)::DOUBLE AS median,
+        list_aggregate(v, 'quantile_cont', 0.75)::DOUBLE AS q3,
+        list_max(v)::DOUBLE AS max,
+        list_avg(v)::DOUBLE AS mean,
+        list_stddev_samp(v)::DOUBLE AS sd
     FROM long
-    GROUP BY feature_names
 )
 SELECT
-    feature_names,
-    count("values")::BIGINT AS n,
-    count(*) FILTER (WHERE "values" IS NULL)::BIGINT AS n_missing,
-    min("values")::DOUBLE AS min,
-    any_value(q1) AS q1,
-    quantile_cont("values", 0.5)::DOUBLE AS median,
-    any_value(q3) AS q3,
-    max("values")::DOUBLE AS max,
-    avg("values")::DOUBLE AS mean,
-    stddev_samp("values")::DOUBLE AS sd,
-    count(*) FILTER (WHERE "values" < q1 - 1.5 * (q3 - q1) OR "values" > q3 + 1.5 * (q3 - q1))::BIGINT
-        AS n_outliers
-FROM long
-JOIN quartiles USING (feature_names)
-GROUP BY feature_names
+    * EXCLUDE (v),
+    len(list_filter(v, lambda x: x < q1 - 1.5 * (q3 - q1) OR x > q3 + 1.5 * (q3 - q1)))::BIGINT AS n_outliers
+FROM stats
 ORDER BY list_position($features, feature_names)
