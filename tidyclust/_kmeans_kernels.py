@@ -384,29 +384,34 @@ def _copy_start(inits, s, C):
 # Two drivers rather than one with an algorithm flag: numba compiles both branches of a runtime flag,
 # and Lloyd's kernel is then compiled (seconds on a cold cache) by every Hartigan–Wong user.
 @njit(cache=True, nogil=True, error_model="numpy")
-def _multistart_hw(X, inits, max_iter):
+def _multistart_hw(X, inits, max_iter, C, ic1, ic2, d, icount, fwork, b_lab, b_C, tot, finals):
     """Hartigan–Wong from every start in turn (see :func:`multistart`). Releases the GIL, so that
-    Python threads can run several of these calls side by side on disjoint blocks of starts."""
-    m, p = X.shape
-    nstart, k = inits.shape[0], inits.shape[1]
-    C = np.empty((k, p))
-    ic1, ic2 = np.empty(m, np.int32), np.empty(m, np.int32)
-    nc, ncp, itran, live = (
-        np.zeros(k, np.int64),
-        np.zeros(k, np.int64),
-        np.zeros(k, np.int64),
-        np.zeros(k, np.int64),
-    )
-    an1, an2, wss, d = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(m)
-    tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
-    b_lab, b_C, b_wss, b_nc = np.zeros(m, np.int32), np.zeros((k, p)), np.zeros(k), np.zeros(k, np.int64)
-    b_meta = np.array([-1, 0, 0], np.int64)
+    Python threads can run several of these calls side by side on disjoint blocks of starts.
+
+    Every buffer comes from :func:`_hw_buffers`: allocating inside would compile numba's
+    ``np.zeros``/``np.full``/``np.empty`` overloads, seconds on a cold cache."""
+    nstart = inits.shape[0]
+    nc, ncp, itran, live, b_nc, b_meta = icount[0], icount[1], icount[2], icount[3], icount[4], icount[5]
+    an1, an2, wss, b_wss = fwork[0], fwork[1], fwork[2], fwork[3]
     for s in range(nstart):
         _copy_start(inits, s, C)
         it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
         if status != IFAULT_EMPTY:
-            _record(s, wss.sum(), C, ic1, wss, nc, it, status, tot, finals, b_lab, b_C, b_wss, b_nc, b_meta)
-    return b_lab, b_C, b_wss, b_nc, b_meta[1], b_meta[2], b_meta[0], tot, finals
+            total = 0.0
+            for cl in range(wss.shape[0]):
+                total += wss[cl]
+            _record(s, total, C, ic1, wss, nc, it, status, tot, finals, b_lab, b_C, b_wss, b_nc, b_meta)
+
+
+def _hw_buffers(m, nstart, k, p):
+    """The work and result arrays of :func:`_multistart_hw` (m rows, nstart starts, k x p centers)."""
+    icount = np.zeros((6, max(k, 3)), np.int64)  # nc, ncp, itran, live, best nc, best meta
+    icount[5, 0] = -1  # [best start (-1: none yet), its iter, its status]
+    fwork = np.zeros((4, k))  # an1, an2, wss, best wss
+    return (
+        np.empty((k, p)), np.empty(m, np.int32), np.empty(m, np.int32), np.zeros(m), icount, fwork,
+        np.zeros(m, np.int32), np.zeros((k, p)), np.full(nstart, np.inf), np.empty((nstart, k, p)),
+    )  # fmt: skip
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -429,7 +434,14 @@ def _multistart_lloyd(X, w, inits, max_iter):
 
 
 def _multistart(X, w, inits, max_iter, lloyd):
-    return _multistart_lloyd(X, w, inits, max_iter) if lloyd else _multistart_hw(X, inits, max_iter)
+    if lloyd:
+        return _multistart_lloyd(X, w, inits, max_iter)
+    buf = _hw_buffers(X.shape[0], inits.shape[0], inits.shape[1], X.shape[1])
+    _multistart_hw(X, inits, max_iter, *buf)
+    *_, icount, fwork, b_lab, b_C, tot, finals = buf
+    k = inits.shape[1]
+    meta = icount[5]
+    return b_lab, b_C, fwork[3].copy(), icount[4, :k].copy(), meta[1], meta[2], meta[0], tot, finals
 
 
 def multistart(X, w, inits, max_iter, lloyd, n_threads=1):
