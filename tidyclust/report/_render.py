@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from tidyclust import interactive
 from tidyclust.report._compute import Analysis, ReportResult, check_output
-from tidyclust.report._figures import comparison_figures, main_figures
+from tidyclust.report._figures import comparison_figures, draw, main_figures
 from tidyclust.report._tables import Table, table
 
 __all__ = ["render_html", "render_report", "templates_dir"]
@@ -214,7 +214,7 @@ def _method_options(result: ReportResult) -> dict[str, str]:
 def render_html(result: ReportResult) -> str:
     """The report as one HTML string: figures inline, plotly.js inline, nothing fetched from a network."""
     t0 = time.perf_counter()
-    figures = {**main_figures(result), **comparison_figures(result)}
+    figures = draw({**main_figures(result), **comparison_figures(result)})
     fig = interactive.cluster_scatter_figure(result.main.fit.augment(result.data), seed=result.options.seed)
     scatter = Markup(interactive.cluster_scatter_html(fig))  # plotly escapes <, > and / in its JSON
     context = {
