@@ -73,9 +73,9 @@ SEGMENT_MAX_ROWS = 20_000
 # Starts are split between threads only when rows x k x starts reaches this (thread start-up and
 # a loaded machine cost more than they save on small jobs such as the lesson's 286 rows).
 PARALLEL_MIN_WORK = 4_000_000
-# kmeans_grid runs its k side by side in threads when rows x sum(k) x starts reaches this (not
-# the lesson's 286 rows: there thread hand-offs cost as much as they save on a loaded machine).
-GRID_PARALLEL_MIN_WORK = 2_000_000
+# kmeans_grid runs its k side by side in threads when rows x sum(k) x starts reaches this (the
+# lesson's 286 rows: 16 ms instead of 19 on an idle machine, about even on a loaded one).
+GRID_PARALLEL_MIN_WORK = 200_000
 # kmeans_grid: exact mean silhouette up to this many rows (O(n²)); beyond, the unbiased estimate of
 # tidyclust.metrics.silhouette_sample from SILHOUETTE_SAMPLE_BUDGET / n sampled rows (O(m·n)).
 EXACT_SILHOUETTE_MAX_ROWS = 5_000
