@@ -814,9 +814,10 @@ def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
     """Yield (k, fit, status, seconds) in the order of ``ks``. The fits run side by side in
     threads (their kernels release the GIL; each k has its own seed, so the answer does not depend
     on the threads), largest k first so that the threads finish together. The caller computes each
-    k's silhouette while later k are still fitting; small grids run in this thread."""
+    k's silhouette while later k are still fitting; small grids run in this thread. ``seconds`` is
+    each k's own wall time, so with threads the seconds of different k overlap."""
 
-    def one(kk: int) -> tuple[KMeansFit, int, float]:
+    def one(kk: int, how: _Search) -> tuple[KMeansFit, int, float]:
         t0 = time.perf_counter()
         fit, status = _fit_quiet(prep, kk, grid_seed(seed, kk), how)
         return fit, status, time.perf_counter() - t0
@@ -824,12 +825,12 @@ def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
     threads = min(os.cpu_count() or 1, len(ks))
     if threads < 2 or prep.X.shape[0] * sum(ks) * (how.nstart + 1) < GRID_PARALLEL_MIN_WORK:
         for kk in ks:
-            yield (kk, *one(kk))
+            yield (kk, *one(kk, how))
         return
     from concurrent.futures import ThreadPoolExecutor
 
+    inner = dataclasses.replace(how, split=False)  # the k already share the cores
     with ThreadPoolExecutor(threads) as pool:
-        how = dataclasses.replace(how, split=False)
-        futures = {kk: pool.submit(one, kk) for kk in sorted(ks, reverse=True)}
+        futures = {kk: pool.submit(one, kk, inner) for kk in sorted(ks, reverse=True)}
         for kk in ks:
             yield (kk, *futures[kk].result())
