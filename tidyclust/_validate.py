@@ -83,7 +83,16 @@ def numeric_matrix(
     if frame.height == 0:
         raise EmptyDataError("data: the data has no rows; check the filter that produced it")
     sub = frame.select(columns)
-    for name in columns:
+    matrix = np.ascontiguousarray(sub.to_numpy().astype(np.float64, copy=False))
+    # One pass over the matrix (nulls arrive as NaN); the column-by-column search for the message
+    # runs only when something is wrong.
+    if not np.isfinite(matrix).all():
+        _raise_non_finite(sub)
+    return matrix, list(columns)
+
+
+def _raise_non_finite(sub: pl.DataFrame) -> None:
+    for name in sub.columns:
         col = sub.get_column(name)
         nulls = col.null_count()
         nans = int(col.is_nan().sum()) if col.dtype.is_float() else 0
@@ -97,8 +106,6 @@ def numeric_matrix(
             raise DataValueError(
                 f"data: column {name!r} has an infinite value at row {row}; remove or replace it"
             )
-    matrix = np.ascontiguousarray(sub.to_numpy().astype(np.float64, copy=False))
-    return matrix, list(columns)
 
 
 def check_int(value: object, arg: str, *, minimum: int, hint: str = "") -> int:
