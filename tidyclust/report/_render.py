@@ -138,10 +138,12 @@ def methods_table(result: ReportResult) -> Table:
     """The "Methods compared" table (tidyclust.compare_methods on the report's rows)."""
     k = result.k if result.main.grid is not None else 3
     note = (
-        "matched_accuracy: songs in the cluster matched to their genre (best one-to-one matching; noise "
+        "accuracy: share of songs in the cluster matched to their genre (best one-to-one matching; noise "
         f"counts as wrong). k = {k} for kmeans, hclust and gmm; dbscan and hdbscan find their own k."
     )
-    return table(result.compare, "methods", "Methods compared on the same songs", note=note)
+    # Short headers, so the ten columns fit the page's width without scrolling.
+    shown = result.compare.rename({"matched_accuracy": "accuracy", "n_noise": "noise"}, strict=False)
+    return table(shown, "methods", "Methods compared on the same songs", note=note)
 
 
 def _key_numbers(result: ReportResult) -> list[tuple[str, str, str]]:
