@@ -315,10 +315,11 @@ def _lloyd_core(X, w, C, labels, nc, wsum, wss, max_iter):
 
 
 @njit(cache=True, error_model="numpy")
-def _weighted_centers(X, w, labels, C, nc, wsum):
+def _weighted_means(X, w, labels, C, nc, wsum):
+    """Per cluster (0-based ``labels``): row count ``nc``, weight total ``wsum`` and weighted mean
+    ``C`` (all overwritten). A cluster with no weight keeps a zero row in ``C``."""
     m, p = X.shape
     k = C.shape[0]
-    old = C.copy()
     for cl in range(k):
         nc[cl] = 0
         wsum[cl] = 0.0
@@ -335,6 +336,16 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
         if wsum[cl] > 0.0:
             for j in range(p):
                 C[cl, j] /= wsum[cl]
+
+
+@njit(cache=True, error_model="numpy")
+def _weighted_centers(X, w, labels, C, nc, wsum):
+    m, p = X.shape
+    k = C.shape[0]
+    old = C.copy()
+    _weighted_means(X, w, labels, C, nc, wsum)
+    for cl in range(k):
+        if wsum[cl] > 0.0:
             continue
         # Empty (or zero-weight) cluster: move it to the row farthest from its own center.
         far = -1.0
@@ -544,17 +555,7 @@ def cluster_stats(X, lab0, w, k):
     sizes = np.zeros(k, np.int64)
     wsum = np.zeros(k)
     C = np.zeros((k, p))
-    for i in range(m):
-        cl = lab0[i]
-        sizes[cl] += 1
-        wi = _weight(w, i)
-        wsum[cl] += wi
-        for j in range(p):
-            C[cl, j] += wi * X[i, j]
-    for cl in range(k):
-        if wsum[cl] > 0.0:
-            for j in range(p):
-                C[cl, j] /= wsum[cl]
+    _weighted_means(X, w, lab0, C, sizes, wsum)
     wss = np.zeros(k)
     dist = np.zeros(k)
     for i in range(m):
