@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["cluster_mean_distances", "within_cluster_distance_sums"]
+__all__ = [
+    "cluster_mean_distances",
+    "sampled_cluster_distance_sums",
+    "sorted_positions_to_rows",
+    "within_cluster_distance_sums",
+]
 
 _TILE = 512
 _ROWS_PER_TASK = 256
@@ -168,3 +173,103 @@ def within_cluster_distance_sums(XT: np.ndarray, starts: np.ndarray, power: floa
     else:
         _pair_sums_parallel(XT, starts, float(power), per_row)
     return np.add.reduceat(per_row, starts[:-1]) if n else np.zeros(starts.shape[0] - 1)
+
+
+@njit(cache=True)
+def _gather_cluster(X, labels, code, positions, XT) -> int:
+    """Copy the rows labelled ``code``, in data order, into the first columns of ``XT``
+    (p x capacity), then the sampled rows ``positions`` after them; their count."""
+    n, p = X.shape
+    size = 0
+    for r in range(n):
+        if labels[r] == code:
+            for f in range(p):
+                XT[f, size] = X[r, f]
+            size += 1
+    for j in range(positions.shape[0]):
+        for f in range(p):
+            XT[f, size + j] = X[positions[j], f]
+    return size
+
+
+@njit(cache=True)
+def _sampled_block_sums(XT, size, first, last, out) -> None:
+    """For sampled rows first..last-1 (columns ``size + j`` of ``XT``): the sum of distances to
+    the block of columns 0..size-1."""
+    buf = np.empty(_TILE)
+    for j in range(first, last):
+        out[j] = _block_distance_sum(XT, size + j, 0, size, buf)
+
+
+@njit(parallel=True, cache=True)
+def _sampled_block_sums_parallel(XT, size, m, out) -> None:
+    n_tasks = (m + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    for task in prange(n_tasks):
+        first = task * _ROWS_PER_TASK
+        _sampled_block_sums(XT, size, first, min(first + _ROWS_PER_TASK, m), out)
+
+
+@njit(cache=True)
+def sorted_positions_to_rows(labels, k, positions):
+    """Data rows of ``positions`` (sorted, ascending) in the stable cluster-sorted order of the
+    1-based ``labels`` (the order of ``np.argsort(labels, kind="stable")``), in one pass and
+    without that n-sized order."""
+    n = labels.shape[0]
+    m = positions.shape[0]
+    start = np.zeros(k + 2, np.int64)  # start[c]: first sorted position of cluster c
+    for r in range(n):
+        start[labels[r] + 1] += 1
+    for c in range(1, k + 2):
+        start[c] += start[c - 1]
+    nxt = np.zeros(k + 1, np.int64)  # nxt[c]: index into positions of cluster c's next wanted one
+    end = np.zeros(k + 1, np.int64)
+    j = 0
+    for c in range(1, k + 1):
+        while j < m and positions[j] < start[c]:
+            j += 1
+        nxt[c] = j
+    for c in range(1, k + 1):
+        end[c] = nxt[c + 1] if c < k else m
+    seen = np.zeros(k + 1, np.int64)
+    rows = np.empty(m, np.int64)
+    for r in range(n):
+        c = labels[r]
+        q = start[c] + seen[c]
+        seen[c] += 1
+        if nxt[c] < end[c] and positions[nxt[c]] == q:
+            rows[nxt[c]] = r
+            nxt[c] += 1
+    return rows
+
+
+def sampled_cluster_distance_sums(
+    X: np.ndarray, labels: np.ndarray, k: int, positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sizes of the k clusters and, for each sampled row, its sum of distances to every cluster.
+
+    The same sums as :func:`cluster_mean_distances` forms for those rows (the same block kernel,
+    the same tiling from each cluster's first row, so the same bits), but one cluster is copied at
+    a time into a (p x (largest cluster + m)) buffer instead of sorting a transposed copy of all the
+    data: the extra memory is that of the largest cluster, not of X.
+
+    Parameters
+    ----------
+    X : (n, p) float64, C-contiguous.
+    labels : (n,) int32 1-based cluster codes (k-means labels), each of 1..k present.
+    positions : (m,) int64 data rows of the sampled points (any order).
+
+    Returns
+    -------
+    sizes : (k,) int64; sums : (m, k) float64, column c for cluster c + 1.
+    """
+    m = positions.shape[0]
+    sizes = np.bincount(labels, minlength=k + 1)[1:].astype(np.int64)
+    XT = np.empty((X.shape[1], int(sizes.max()) + m))
+    sums = np.empty((k, m))
+    for c in range(k):
+        size = _gather_cluster(X, labels, c + 1, positions, XT)
+        if m * size < _PARALLEL_MIN_PAIRS:
+            _sampled_block_sums(XT, size, 0, m, sums[c])
+        else:
+            _sampled_block_sums_parallel(XT, size, m, sums[c])
+    return sizes, np.ascontiguousarray(sums.T)

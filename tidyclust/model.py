@@ -696,18 +696,26 @@ def _widths(a: np.ndarray, b: np.ndarray, size: np.ndarray) -> np.ndarray:
 
 def _silhouette_sample(X: np.ndarray, lab: np.ndarray, m: int, seed: int) -> tuple[float, float]:
     """(estimate, standard error) exactly as ``silhouette_sample(X, labels=lab, sample_size=m,
-    seed=seed)`` computes them (same sampled positions, kernel and formulas; the tests check
-    equality), for k-means labels (1..k, none empty, no noise) with one cluster-sorted copy of X
-    as the only n-sized allocation (the general function's copies made the grid's peak memory
-    several times the data's on large data)."""
-    from tidyclust._silhouette_kernel import cluster_mean_distances
+    seed=seed)`` computes them (same sampled positions, distance sums and formulas; the tests check
+    equality), for k-means labels (1..k, none empty, no noise). The distance sums are formed one
+    cluster at a time (:func:`~tidyclust._silhouette_kernel.sampled_cluster_distance_sums`), so the
+    only large allocation is a copy of the largest cluster: with a grid's labels and the data in
+    memory, a sorted copy of all the data made the grid's peak three times the data's size."""
+    from tidyclust._silhouette_kernel import sampled_cluster_distance_sums, sorted_positions_to_rows
 
     n, k = lab.shape[0], int(lab.max())
-    XT, starts = kern.cluster_sorted_transpose(X, lab, k)
+    # silhouette_sample draws positions in the rows' stable cluster-sorted order
     positions = np.sort(np.random.default_rng(seed).choice(n, size=min(m, n), replace=False))
-    a, b, _ = cluster_mean_distances(XT, starts, positions)
-    del XT
-    s = _widths(a, b, np.diff(starts)[np.searchsorted(starts, positions, side="right") - 1])
+    rows_ = sorted_positions_to_rows(lab, k, positions)
+    sizes, sums = sampled_cluster_distance_sums(X, lab, k, rows_)
+    own = lab[rows_] - 1
+    rows = np.arange(positions.shape[0])
+    own_size = sizes[own]
+    a = np.divide(sums[rows, own], own_size - 1, out=np.zeros(rows.shape[0]), where=own_size > 1)
+    means = sums / sizes
+    means[rows, own] = np.inf
+    b = means.min(axis=1)
+    s = _widths(a, b, own_size)
     m = positions.shape[0]
     return float(s.mean()), float(s.std(ddof=1) / np.sqrt(m) * np.sqrt(1 - m / n))
 
