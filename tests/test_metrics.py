@@ -317,9 +317,28 @@ def test_gap_seeded_reproducible_with_default_kmeans() -> None:
     assert max_se(first["gap"], first["SE_sim"]) == 2
 
 
+def test_gap_default_kmeans_is_the_public_kmeans_and_workers_change_nothing() -> None:
+    """The default clustering skips kmeans()'s per-call frame and checks, not its answer; the
+    reference sets split between forked workers give the same bits as one process."""
+    from tidyclust.model import kmeans
+
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(0, 1, (40, 3)), rng.normal(5, 1, (30, 3)), rng.normal((9, 0, 4), 1, (30, 3))]
+
+    def public(M: np.ndarray, k: int, seed: int) -> np.ndarray:
+        return kmeans(pl.DataFrame(M, schema=["x1", "x2", "x3"], orient="row"), k, nstart=4, seed=seed).labels
+
+    want = gap_statistic(X, k_max=5, B=5, seed=7, cluster_fn=public)
+    assert gap_statistic(X, k_max=5, B=5, seed=7, nstart=4).equals(want)
+    assert gap_statistic(X, k_max=5, B=5, seed=7, nstart=4, workers=2).equals(want)
+    assert gap_statistic(X, k_max=5, B=5, seed=7, nstart=4, workers=3).equals(want)
+    assert not gap_statistic(X, k_max=5, B=5, seed=8, nstart=4, workers=2).equals(want)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
+        ({"workers": 0}, "workers: must be >= 1, got 0"),
         ({"B": 0}, "B: must be >= 1, got 0"),
         ({"k_max": 1}, "k_max: must be >= 2, got 1"),
         ({"k_max": 50}, r"k_max: must be at most the number of rows \(6\)"),

@@ -10,6 +10,8 @@ uniform in the bounding box of the data (``"original"``) or of its principal com
 
 from __future__ import annotations
 
+import multiprocessing
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -39,12 +41,27 @@ def within_dispersion(X: np.ndarray, labels: np.ndarray, d_power: float = 1.0) -
 
 
 def _kmeans_fn(columns: list[str], nstart: int) -> ClusterFn:
-    """The default clustering: tidyclust's k-means (Hartigan–Wong, best of ``nstart``)."""
-    from tidyclust.model import kmeans  # lazy: model imports metrics
+    """The default clustering: tidyclust's k-means (Hartigan–Wong, best of ``nstart``).
+
+    The same fit as ``kmeans(pl.DataFrame(X, schema=columns), k, nstart=nstart, seed=seed)`` (the
+    tests check equal labels), without its per-call frame and validation: clusGap calls it
+    k_max - 1 times per data set, B + 1 data sets. The matrices here are finite float64 already,
+    and the fits of one data set share its prepared matrix (the principal-axis order).
+    """
+    from tidyclust.model import _check_k, _fit_prepared, _Prepared, _resolve  # lazy: model imports metrics
+
+    how, _ = _resolve(nstart, 0, None, "hartigan-wong", "auto", "k-means++", True)
+    held: list = [None, None]  # the last matrix and its prepared form
 
     def cluster(X: np.ndarray, k: int, seed: int) -> np.ndarray:
-        frame = pl.DataFrame(X, schema=columns, orient="row")
-        return kmeans(frame, k, nstart=nstart, seed=seed).labels
+        if held[0] is not X:
+            M = np.ascontiguousarray(X, dtype=np.float64)
+            held[:] = [
+                X,
+                _Prepared(X=M, columns=tuple(columns), center_=None, scale_=None, w=None, totss=0.0),
+            ]
+        prep = held[1]
+        return _fit_prepared(prep, _check_k(k, prep.X), check_int(seed, "seed", minimum=0), how).labels
 
     return cluster
 
@@ -97,6 +114,58 @@ def _check_gap_args(k_max, B, spaceH0, d_power, n) -> tuple[int, int]:
     return k_max, B
 
 
+def _reference_share(
+    draw: Callable[[np.random.Generator], np.ndarray],
+    rng: np.random.Generator,
+    share: int,
+    workers: int,
+    k_max: int,
+    cluster_fn: ClusterFn,
+    seeds: np.ndarray,
+    d_power: float,
+) -> np.ndarray:
+    """log W*_k of the reference sets b = share, share + workers, ... (NaN rows for the others).
+
+    Every set is drawn, in order, whichever process clusters it, so set b is the same numbers
+    for any number of workers (drawing costs little next to clustering).
+    """
+    out = np.full((seeds.shape[0], k_max), np.nan)
+    for b in range(seeds.shape[0]):
+        Z = draw(rng)
+        if b % workers == share:
+            out[b] = _log_w(Z, k_max, cluster_fn, seeds[b], d_power)
+    return out
+
+
+# The job of the forked workers (they inherit it; nothing but the results is pickled).
+_SHARE_JOB: Callable[[int], np.ndarray] | None = None
+
+
+def _forked_share(share: int) -> tuple[np.ndarray, list[tuple[str, type[Warning]]]]:
+    with warnings.catch_warnings(record=True) as caught:
+        out = _SHARE_JOB(share)
+    return out, [(str(w.message), w.category) for w in caught]
+
+
+def _reference_log_w(job: Callable[[int], np.ndarray], workers: int) -> np.ndarray:
+    """Combine ``job(share)`` for every share: share 0 here, the others in forked processes."""
+    global _SHARE_JOB
+    _SHARE_JOB = job
+    try:
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            pending = pool.map_async(_forked_share, range(1, workers), chunksize=1)
+            parts = [job(0)]
+            for out, caught in pending.get():
+                parts.append(out)
+                for message, category in caught:  # a child's warnings, raised where the caller can see them
+                    warnings.warn(message, category, stacklevel=3)
+    finally:
+        _SHARE_JOB = None
+    stacked = np.stack(parts)  # (workers, B, k_max): set b is row b of share b % workers
+    rows = np.arange(stacked.shape[1])
+    return stacked[rows % workers, rows]
+
+
 def gap_statistic(
     data: pl.DataFrame | np.ndarray,
     *,
@@ -108,6 +177,7 @@ def gap_statistic(
     seed: int | None = None,
     cluster_fn: ClusterFn | None = None,
     nstart: int = 25,
+    workers: int = 1,
 ) -> pl.DataFrame:
     """Gap statistic for k = 1..k_max, as ``cluster::clusGap``.
 
@@ -132,6 +202,9 @@ def gap_statistic(
         Clustering for k >= 2; default :func:`tidyclust.model.kmeans` with ``nstart`` starts.
     nstart : int, default 25
         Random starts of the default k-means.
+    workers : int, default 1
+        Processes clustering the reference sets (this one and ``workers - 1`` forked ones), for the
+        default k-means where the platform forks; otherwise 1. The values do not depend on it.
 
     Returns
     -------
@@ -154,7 +227,9 @@ def gap_statistic(
         X = check_matrix(data, "data")
         cols = [f"x{j + 1}" for j in range(X.shape[1])]
     k_max, B = _check_gap_args(k_max, B, spaceH0, d_power, X.shape[0])
-    if cluster_fn is None:
+    workers = min(check_int(workers, "workers", minimum=1), B)
+    default_fn = cluster_fn is None
+    if default_fn:
         cluster_fn = _kmeans_fn(cols, check_int(nstart, "nstart", minimum=1))
     elif not callable(cluster_fn):
         raise ParameterError(f"cluster_fn: expected a function (X, k, seed) -> labels, got {cluster_fn!r}")
@@ -162,7 +237,13 @@ def gap_statistic(
     seeds = np.random.default_rng(clus_ss).integers(0, 2**31 - 1, size=(B + 1, k_max))
     log_w = _log_w(X, k_max, cluster_fn, seeds[0], d_power)
     draw, rng = _reference_sampler(X, spaceH0), np.random.default_rng(draw_ss)
-    log_wb = np.array([_log_w(draw(rng), k_max, cluster_fn, seeds[b + 1], d_power) for b in range(B)])
+    if not default_fn or "fork" not in multiprocessing.get_all_start_methods():
+        workers = 1  # a caller's function may use what a fork breaks (polars' or OpenMP's threads)
+
+    def job(share: int) -> np.ndarray:
+        return _reference_share(draw, rng, share, workers, k_max, cluster_fn, seeds[1:], d_power)
+
+    log_wb = job(0) if workers == 1 else _reference_log_w(job, workers)
     e_log_w = log_wb.mean(axis=0)
     sd = log_wb.std(axis=0, ddof=1) if B > 1 else np.full(k_max, np.nan)
     return pl.DataFrame(

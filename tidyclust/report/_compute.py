@@ -38,6 +38,8 @@ __all__ = ["Analysis", "DataSource", "ReportOptions", "ReportResult", "build_rep
 SILHOUETTE_EXACT_MAX = 20_000
 #: The gap statistic's reference sets are drawn for at most this many rows (a seeded sample beyond).
 GAP_MAX_ROWS = 1_000
+#: The gap statistic's reference sets are clustered in this many processes at most (one per core).
+GAP_WORKERS = 2
 #: Above this many rows the k-means starts are searched on a random sample (``sample_size`` of
 #: :func:`tidyclust.kmeans`) and only the best few are refined on every row.
 LARGE_ROWS = 50_000
@@ -278,8 +280,9 @@ def _gap(data: pl.DataFrame, opts: ReportOptions) -> tuple[pl.DataFrame, str]:
         # fits of uniform reference sets may stop at iter.max; they only feed E[log W_k]
         warnings.simplefilter("ignore", KMeansConvergenceWarning)
         gap = metrics.gap_statistic(
-            X, k_max=opts.kmax, B=opts.gap_B, seed=opts.seed, nstart=opts.nstart, cluster_fn=cluster_fn
-        )
+            X, k_max=opts.kmax, B=opts.gap_B, seed=opts.seed, nstart=opts.nstart, cluster_fn=cluster_fn,
+            workers=min(os.cpu_count() or 1, GAP_WORKERS),
+        )  # fmt: skip
     return gap, note
 
 
