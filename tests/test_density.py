@@ -188,6 +188,34 @@ def test_suggest_eps_finds_the_knee():
     assert suggest_eps(pl.DataFrame({"kdistance": [1.0, 1.0, 1.0]})) is None
 
 
+def _kneed_eps(y: np.ndarray) -> float | None:
+    from kneed import KneeLocator
+
+    if y.shape[0] < 3 or y[-1] == y[0]:
+        return None
+    knee = KneeLocator(np.arange(y.shape[0]), y, curve="convex", direction="increasing").knee
+    return None if knee is None else float(y[int(knee)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arrays(np.float64, st.integers(3, 60), elements=st.floats(0, 100, allow_nan=False)),
+    st.booleans(),
+)
+def test_suggest_eps_is_kneeds_knee(values: np.ndarray, sort: bool):
+    """The numpy Kneedle picks kneed's knee, on sorted k-distance curves and on any curve."""
+    pytest.importorskip("kneed")
+    y = np.sort(values) if sort else values
+    assert suggest_eps(pl.DataFrame({"kdistance": y})) == _kneed_eps(y)
+
+
+def test_suggest_eps_is_kneeds_knee_on_the_lesson(lesson):
+    pytest.importorskip("kneed")
+    for k, scale in ((5, False), (10, False), (5, True), (10, True)):
+        curve = kdistances(lesson, k=k, columns=COLS, scale=scale)
+        assert suggest_eps(curve) == _kneed_eps(curve["kdistance"].to_numpy())
+
+
 def test_kdistance_plot_marks_the_eps(lesson):
     plot = kdistance_plot(lesson, k=5, columns=COLS, scale=True)
     assert [type(layer.geom).__name__ for layer in plot.layers] == ["geom_line", "geom_hline", "geom_text"]

@@ -5,20 +5,26 @@ For every row, the distance to its k-th nearest row *counting the row itself*, a
 core row exactly when its k-distance is <= ``eps``. Sorted increasingly, the curve bends upwards
 where rows stop having dense neighbourhoods; the knee (kneed's Kneedle, Satopää et al. 2011)
 is a suggested ``eps``.
+
+The knee is kneed's ``KneeLocator(curve="convex", direction="increasing")`` (offline, sensitivity
+1) re-implemented here with numpy (the tests check it against kneed): importing kneed costs over a
+second, for scipy.signal and matplotlib.pyplot, on every report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from plotnine import aes, annotate, geom_hline, geom_line, ggplot, labs
 
 from tidyclust._fit import prepare_matrix
 from tidyclust._validate import check_int
 from tidyclust.errors import ParameterError
-from tidyclust.plots._common import theme_tidyclust
+
+if TYPE_CHECKING:
+    from plotnine import ggplot
 
 __all__ = ["kdistance_plot", "kdistances", "suggest_eps"]
 
@@ -62,8 +68,40 @@ def kdistances(
     )
 
 
+def _knee_index(y: np.ndarray) -> int | None:
+    """Index of the knee of an increasing convex curve ``y`` (x = 0..n-1), or ``None``: kneed's
+    Kneedle step by step (Satopää et al. 2011; kneed 0.8, offline, S = 1, no smoothing).
+
+    Both axes are scaled to [0, 1] and the curve is mirrored into a concave increasing one; on the
+    difference curve (mirrored y minus mirrored x) the first local maximum whose threshold (its
+    value minus the mean x spacing) is undercut before a local minimum is the knee.
+    """
+    n = y.shape[0]
+    x_mirrored = np.flip(1 - np.arange(n, dtype=float) / (n - 1))
+    yn = (y - y.min()) / (y.max() - y.min())
+    y_diff = np.flip(yn.max() - yn) - x_mirrored
+    # scipy.signal.argrelextrema(order=1, mode="clip"): each point against both neighbours, the
+    # ends against themselves
+    left, right = np.r_[y_diff[:1], y_diff[:-1]], np.r_[y_diff[1:], y_diff[-1:]]
+    maxima = np.flatnonzero((y_diff >= left) & (y_diff >= right))
+    minima = set(np.flatnonzero((y_diff <= left) & (y_diff <= right)).tolist())
+    if not maxima.size:
+        return None
+    tmx = y_diff[maxima] - np.abs(np.diff(x_mirrored).mean())
+    thresholds = dict(zip(maxima.tolist(), tmx.tolist(), strict=True))
+    threshold, threshold_index, active = 0.0, 0, True
+    for i in range(int(maxima[0]), n - 1):
+        if i in thresholds:
+            threshold, threshold_index, active = thresholds[i], i, True
+        if i in minima:
+            threshold, active = 0.0, False
+        if active and y_diff[i + 1] < threshold:
+            return n - 1 - threshold_index  # the mirrored x back on the original axis
+    return None
+
+
 def suggest_eps(kdist: pl.DataFrame) -> float | None:
-    """The k-distance at the knee of the sorted curve (kneed, convex and increasing), or ``None``.
+    """The k-distance at the knee of the sorted curve (Kneedle, convex and increasing), or ``None``.
 
     Examples
     --------
@@ -72,13 +110,11 @@ def suggest_eps(kdist: pl.DataFrame) -> float | None:
     >>> suggest_eps(curve)
     1.3
     """
-    from kneed import KneeLocator
-
-    y = kdist.get_column("kdistance").to_numpy()
+    y = kdist.get_column("kdistance").to_numpy().astype(float)
     if y.shape[0] < 3 or y[-1] == y[0]:
         return None
-    knee = KneeLocator(np.arange(y.shape[0]), y, curve="convex", direction="increasing").knee
-    return None if knee is None else float(y[int(knee)])
+    knee = _knee_index(y)
+    return None if knee is None else float(y[knee])
 
 
 def kdistance_plot(
@@ -111,6 +147,10 @@ def kdistance_plot(
     >>> import polars as pl
     >>> p = kdistance_plot(pl.DataFrame({"x": [0.0, 0.1, 0.2, 0.3, 5.0, 9.0]}), k=2)
     """
+    from plotnine import aes, annotate, geom_hline, geom_line, ggplot, labs
+
+    from tidyclust.plots._common import theme_tidyclust
+
     curve = kdistances(data, k=k, columns=columns, scale=scale)
     mark = suggest_eps(curve) if eps is None else float(eps)
     plot = (
