@@ -299,3 +299,89 @@ def test_lazy_input_gives_the_same_frames(songs_path: Path, songs: pl.DataFrame)
         _assert_same(verb, getattr(tidy, verb)(lazy), eager)
         _assert_same(verb, getattr(sql, verb)(lazy), eager)
     assert tidy.prepare(lazy, ["popularity"]).data.equals(tidy.prepare(songs, ["popularity"]).data)
+
+
+# --- file and lazy input: DuckDB reads the file itself, Polars streams --------------------------
+
+
+def _plan(con: duckdb.DuckDBPyConnection) -> str:
+    return con.sql("EXPLAIN SELECT * FROM songs").fetchall()[0][1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_sql_lets_duckdb_read_the_file(songs: pl.DataFrame, tmp_path: Path, suffix: str) -> None:
+    from tidyclust.data import scan_songs, songs_file
+
+    path = tmp_path / f"songs{suffix}"
+    songs.write_csv(path) if suffix == ".csv" else songs.write_parquet(path)
+    scan = scan_songs(path)
+    assert songs_file(scan) == path
+    assert songs_file(scan.filter(pl.col("popularity") > 0)) is None  # a derived plan is not the file
+    con = sql.connect()
+    with sql._songs(con, scan, None):
+        plan = _plan(con)
+    assert "PYTHON" not in plan and ("READ_CSV" in plan if suffix == ".csv" else "PARQUET" in plan.upper())
+    with sql._songs(con, scan.filter(pl.col("popularity") > 0), ["popularity"]):
+        assert "PYTHON_ARROW_SCAN" in _plan(con)  # streamed from Polars
+    # A path, the untouched scan and the frame give the same answers on both engines.
+    for verb in [
+        "filter_songs",
+        "filter_steps",
+        "count_by",
+        "select_numeric",
+        "pivot_longer",
+        "feature_summary",
+    ]:
+        eager = getattr(tidy, verb)(songs)
+        for source in (path, str(path), scan):
+            _assert_same(verb, getattr(sql, verb)(source), eager)
+            _assert_same(verb, getattr(tidy, verb)(source), eager)
+    _assert_same(
+        "by_group", sql.feature_summary(path, by_group=True), tidy.feature_summary(songs, by_group=True)
+    )
+    assert sql.prepare(path, ["popularity"]).data.equals(tidy.prepare(songs, ["popularity"]).data)
+
+
+def test_awkward_csv_text_reads_the_same_on_both_engines(songs: pl.DataFrame, tmp_path: Path) -> None:
+    # Quotes, commas, newlines and non-ASCII text inside fields, empty (missing) fields, an extra column.
+    awkward = songs.head(6).with_columns(
+        name=pl.Series(['say "hi"', "a, b", "line\nbreak", "AYLØ", None, ""]),
+        popularity=pl.Series([0, None, 30, 40, 50, 60], dtype=pl.Int64),
+        energy=pl.Series([0.5, None, 0.25, 1.0, 0.0, 0.75]),
+        note=pl.Series(["x", "y", None, "z", "w", "v"]),
+    )
+    path = tmp_path / "awkward.csv"
+    awkward.write_csv(path)
+    for verb in ["filter_songs", "select_numeric", "pivot_longer", "feature_summary"]:
+        _assert_same(verb, getattr(sql, verb)(path), getattr(tidy, verb)(path))
+    kept = sql.filter_songs(path, genres=awkward.get_column("artist_top_genre").unique().to_list())
+    assert kept.get_column("name").to_list() == [
+        s for s, p in zip(awkward["name"], awkward["popularity"], strict=True) if p
+    ]
+
+
+def test_derived_lazy_frames_stream_into_duckdb(songs_path: Path, songs: pl.DataFrame) -> None:
+    from tidyclust.data import scan_songs
+
+    lazy = scan_songs(songs_path).filter(pl.col("release_date") >= 2010)
+    eager = songs.filter(pl.col("release_date") >= 2010)
+    for verb in [
+        "filter_songs",
+        "filter_steps",
+        "count_by",
+        "select_numeric",
+        "pivot_longer",
+        "feature_summary",
+    ]:
+        _assert_same(verb, getattr(sql, verb)(lazy), getattr(tidy, verb)(eager))
+    _assert_same(
+        "by_group", sql.feature_summary(lazy, by_group=True), tidy.feature_summary(eager, by_group=True)
+    )
+
+
+def test_data_of_the_wrong_kind_is_an_error() -> None:
+    for module in (tidy, sql):
+        with pytest.raises(
+            ParameterError, match=r"data: expected a polars DataFrame or LazyFrame, .* got list"
+        ):
+            module.count_by([1, 2, 3])

@@ -34,6 +34,7 @@ __all__ = [
     "resolve_source",
     "scan_songs",
     "sha256_file",
+    "songs_file",
 ]
 
 LESSON_URL = (
@@ -151,7 +152,7 @@ def read_songs(source: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     (530, 16)
     """
     path = resolve_source(source)
-    frame = _read_parquet(path) if path.suffix.lower() in {".parquet", ".pq"} else _read_csv(path)
+    frame = _read_parquet(path) if _is_parquet(path) else _read_csv(path)
     if frame.height == 0:
         raise EmptyDataError(f"source: {str(path)!r} has a header but no rows; give a file with songs in it")
     return frame
@@ -231,11 +232,29 @@ def scan_songs(source: str | os.PathLike[str] | None = None) -> pl.LazyFrame:
     286
     """
     path = resolve_source(source)
-    if path.suffix.lower() in {".parquet", ".pq"}:
+    if _is_parquet(path):
         frame = pl.scan_parquet(path)
         _check_header(frame.collect_schema().names(), path)
-        return frame.with_columns(pl.col(name).cast(dtype) for name, dtype in SONGS_SCHEMA.items())
-    if path.stat().st_size == 0:
-        raise EmptyDataError(f"source: {str(path)!r} is empty (0 bytes); give the songs CSV file")
-    _check_header(pl.read_csv(path, n_rows=0).columns, path)
-    return pl.scan_csv(path, schema_overrides=SONGS_SCHEMA)
+        frame = frame.with_columns(pl.col(name).cast(dtype) for name, dtype in SONGS_SCHEMA.items())
+    else:
+        if path.stat().st_size == 0:
+            raise EmptyDataError(f"source: {str(path)!r} is empty (0 bytes); give the songs CSV file")
+        _check_header(pl.read_csv(path, n_rows=0).columns, path)
+        frame = pl.scan_csv(path, schema_overrides=SONGS_SCHEMA)
+    # Remembered on this very frame (a frame derived from it is a new object without the mark), so
+    # that tidyclust.sql can let DuckDB read the file itself instead of having Polars load it first.
+    frame._tidyclust_file = path  # type: ignore[attr-defined]
+    return frame
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in {".parquet", ".pq"}
+
+
+def songs_file(data: object) -> Path | None:
+    """The file behind ``data`` when it is an untouched :func:`scan_songs` frame, else ``None``.
+
+    A frame derived from a scan (filtered, selected, ...) is a plan of its own and returns ``None``.
+    """
+    path = getattr(data, "_tidyclust_file", None) if isinstance(data, pl.LazyFrame) else None
+    return path if isinstance(path, Path) else None

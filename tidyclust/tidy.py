@@ -6,6 +6,7 @@ same frame (rows, order, dtypes); the test suite proves it on the lesson data an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,8 +44,29 @@ LESSON_COLUMNS: tuple[str, ...] = ("popularity", "danceability", "acousticness",
 LABEL = "artist_top_genre"
 
 #: Every verb takes an in-memory frame or a lazy one (e.g. from :func:`tidyclust.data.scan_songs`);
-#: lazy input is planned and run by Polars' engine without loading the whole file first.
+#: lazy input is planned and run by Polars' streaming engine without loading the whole file first.
 Frame = pl.DataFrame | pl.LazyFrame
+#: ... or the path of a songs CSV or Parquet file, read lazily (:func:`tidyclust.data.scan_songs`).
+Source = pl.DataFrame | pl.LazyFrame | str | os.PathLike[str]
+
+
+def as_frame(data: Source) -> Frame:
+    """``data`` itself, or for a path the lazy :func:`tidyclust.data.scan_songs` of that file."""
+    if isinstance(data, pl.DataFrame | pl.LazyFrame):
+        return data
+    if isinstance(data, str | os.PathLike):
+        from tidyclust.data import scan_songs
+
+        return scan_songs(data)
+    raise ParameterError(
+        "data: expected a polars DataFrame or LazyFrame, or the path of a songs file; "
+        f"got {type(data).__name__}"
+    )
+
+
+def _collect(plan: pl.LazyFrame) -> pl.DataFrame:
+    # The streaming engine runs a lazy scan in batches, so a 10M-row file is never whole in memory.
+    return plan.collect(engine="streaming")
 
 
 def _popularity_ok(min_popularity: int | None) -> pl.Expr:
@@ -54,7 +76,7 @@ def _popularity_ok(min_popularity: int | None) -> pl.Expr:
 
 
 def filter_songs(
-    data: Frame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
+    data: Source, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
 ) -> pl.DataFrame:
     """Keep the songs of ``genres`` that pass the popularity rule (the lesson's ``filter``).
 
@@ -68,25 +90,27 @@ def filter_songs(
     >>> filter_songs(songs).height
     1
     """
+    data = as_frame(data)
     genres = check_genres(genres)
     min_popularity = check_min_popularity(min_popularity)
     check_columns(data, [LABEL, "popularity"], "data")
-    return data.lazy().filter(pl.col(LABEL).is_in(genres) & _popularity_ok(min_popularity)).collect()
+    return _collect(data.lazy().filter(pl.col(LABEL).is_in(genres) & _popularity_ok(min_popularity)))
 
 
 def filter_steps(
-    data: Frame, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
+    data: Source, *, genres: Sequence[str] = LESSON_GENRES, min_popularity: int | None = None
 ) -> pl.DataFrame:
     """Rows in, kept and dropped by each step of :func:`filter_songs` (read, genre, popularity)."""
+    data = as_frame(data)
     genres = check_genres(genres)
     min_popularity = check_min_popularity(min_popularity)
     check_columns(data, [LABEL, "popularity"], "data")
     genre_rule, popularity_rule = filter_rules(genres, min_popularity)
     genre_ok = pl.col(LABEL).is_in(genres).fill_null(False)
     both_ok = genre_ok & _popularity_ok(min_popularity).fill_null(False)
-    n, n_genre, n_both = (
-        data.lazy().select(pl.len(), genre_ok.sum().alias("g"), both_ok.sum().alias("b")).collect().row(0)
-    )
+    n, n_genre, n_both = _collect(
+        data.lazy().select(pl.len(), genre_ok.sum().alias("g"), both_ok.sum().alias("b"))
+    ).row(0)
     rows_in = [n, n, n_genre]
     rows_kept = [n, n_genre, n_both]
     return pl.DataFrame(
@@ -107,22 +131,23 @@ def filter_steps(
     )
 
 
-def count_by(data: Frame, column: str = LABEL) -> pl.DataFrame:
+def count_by(data: Source, column: str = LABEL) -> pl.DataFrame:
     """Rows per value of ``column``, most frequent first, ties by value (``dplyr::count(sort = TRUE)``)."""
+    data = as_frame(data)
     column = check_columns(data, [column], "column")[0]
-    return (
+    return _collect(
         data.lazy()
         .group_by(column)
         .agg(n=pl.len().cast(pl.Int64))
         .sort(["n", column], descending=[True, False], nulls_last=True)
-        .collect()
     )
 
 
-def select_numeric(data: Frame, *, label: str = LABEL) -> pl.DataFrame:
+def select_numeric(data: Source, *, label: str = LABEL) -> pl.DataFrame:
     """The label column plus every numeric column, in data order (``select(label, where(is.numeric))``)."""
+    data = as_frame(data)
     label = check_label(data, label)
-    return data.lazy().select([label, *_features(data, label)]).collect()
+    return _collect(data.lazy().select([label, *_features(data, label)]))
 
 
 def _features(data: Frame, label: str | None) -> list[str]:
@@ -134,14 +159,15 @@ def _features(data: Frame, label: str | None) -> list[str]:
     return features
 
 
-def pivot_longer(data: Frame, *, label: str = LABEL) -> pl.DataFrame:
+def pivot_longer(data: Source, *, label: str = LABEL) -> pl.DataFrame:
     """Every numeric column into (label, feature_names, values), in tidyr's row order.
 
     Row 1's features in column order, then row 2's, and so on; missing values are kept.
     """
+    data = as_frame(data)
     label = check_label(data, label)
     features = _features(data, label)
-    return (
+    return _collect(
         data.lazy()
         .select(
             label,
@@ -150,7 +176,6 @@ def pivot_longer(data: Frame, *, label: str = LABEL) -> pl.DataFrame:
             values=pl.concat_list(pl.col(features).cast(pl.Float64)),
         )
         .explode(["feature_names", "values"])
-        .collect()
     )
 
 
@@ -174,7 +199,7 @@ def _feature_stats(name: str) -> pl.Expr:
     ).alias(name)
 
 
-def feature_summary(data: Frame, *, label: str = LABEL, by_group: bool = False) -> pl.DataFrame:
+def feature_summary(data: Source, *, label: str = LABEL, by_group: bool = False) -> pl.DataFrame:
     """Box-plot statistics of every numeric feature, overall or per value of ``label``.
 
     Columns: [label,] feature_names, n, n_missing, min, q1, median, q3, max, mean, sd, n_outliers.
@@ -183,19 +208,19 @@ def feature_summary(data: Frame, *, label: str = LABEL, by_group: bool = False) 
     Computed column by column on the wide data (never the long frame), so memory stays near the
     size of the data.
     """
+    data = as_frame(data)
     label = check_label(data, label)
     features = _features(data, label)
     stats = [_feature_stats(f) for f in features]
     wide = data.lazy().group_by(label).agg(stats) if by_group else data.lazy().select(stats)
     index = [label] if by_group else []
     order = pl.LazyFrame({"feature_names": features, "_pos": range(len(features))})
-    return (
+    return _collect(
         wide.unpivot(index=index, on=features, variable_name="feature_names", value_name="_s")
         .unnest("_s")
         .join(order, on="feature_names")
         .sort(["_pos", *index], nulls_last=True)
         .drop("_pos")
-        .collect()
     )
 
 
@@ -215,7 +240,7 @@ def _complete(columns: Sequence[str]) -> pl.Expr:
     )
 
 
-def prepare(data: Frame, columns: Sequence[str] | None = None, *, scale: bool = False) -> Prepared:
+def prepare(data: Source, columns: Sequence[str] | None = None, *, scale: bool = False) -> Prepared:
     """Choose model columns, drop rows with a missing value in them (counted), optionally standardise.
 
     ``scale=True`` standardises the model columns as R's ``scale()`` does: mean 0, sd 1 with the sd
@@ -227,9 +252,10 @@ def prepare(data: Frame, columns: Sequence[str] | None = None, *, scale: bool = 
     >>> prepare(frame, ["x", "y"]).n_dropped
     1
     """
+    data = as_frame(data)
     columns = check_model_columns(data, columns)
     n_rows = n_rows_of(data)
-    kept = data.lazy().filter(_complete(columns)).collect()
+    kept = _collect(data.lazy().filter(_complete(columns)))
     if scale:
         check_scalable(kept, columns)
         kept = kept.with_columns(
@@ -240,7 +266,7 @@ def prepare(data: Frame, columns: Sequence[str] | None = None, *, scale: bool = 
 
 def n_rows_of(data: Frame) -> int:
     """Number of rows of a frame, counted by the engine (without loading it) when it is lazy."""
-    return data.height if isinstance(data, pl.DataFrame) else int(data.select(pl.len()).collect().item())
+    return data.height if isinstance(data, pl.DataFrame) else int(_collect(data.select(pl.len())).item())
 
 
 def check_scalable(kept: pl.DataFrame, columns: Sequence[str]) -> None:
