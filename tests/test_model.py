@@ -579,30 +579,32 @@ def test_grid_silhouette_equals_mean_silhouette_and_silhouette_sample() -> None:
         assert model._silhouette_exact(X, lab) == mean_silhouette(X, lab)
 
 
-def test_sampled_silhouette_sums_one_cluster_at_a_time_equal_the_sorted_copy() -> None:
+@pytest.mark.parametrize("chunk", [512, 1024, None])
+def test_sampled_silhouette_sums_in_chunks_equal_the_sorted_copy(
+    monkeypatch: pytest.MonkeyPatch, chunk
+) -> None:
     """The grid's low-memory sampled silhouette: positions in the cluster-sorted order map to the
-    right data rows, and the per-cluster sums equal those over the sorted copy, bit for bit, on the
-    serial and the parallel path, with a singleton cluster among them."""
-    from tidyclust._silhouette_kernel import (
-        cluster_mean_distances,
-        sampled_cluster_distance_sums,
-        sorted_positions_to_rows,
-    )
+    right data rows, and the sums formed a chunk of one cluster at a time equal those over the
+    sorted copy of all the data, bit for bit, whatever the chunk size (a multiple of the kernel's
+    tile), with a singleton cluster among them."""
+    from tidyclust import _silhouette_kernel as sk
 
+    if chunk is not None:
+        monkeypatch.setattr(sk, "_GATHER_ROWS", chunk)
     rng = np.random.default_rng(7)
-    for n, k, m in ((50, 3, 50), (3_000, 5, 400), (30_000, 3, 600)):  # the last runs in parallel
+    for n, k, m in ((50, 3, 50), (3_000, 5, 400), (30_000, 3, 300)):
         X = rng.normal(size=(n, 3))
         lab = rng.integers(1, k, size=n, endpoint=True).astype(np.int32)
-        lab[0] = k  # cluster k may be a singleton
+        lab[0] = k  # cluster k is a singleton
         lab[lab == k] = np.where(np.arange(int((lab == k).sum())) == 0, k, 1)
         positions = np.sort(rng.choice(n, size=m, replace=False))
         order = np.argsort(lab, kind="stable")
-        rows = sorted_positions_to_rows(lab, k, positions)
+        rows = sk.sorted_positions_to_rows(lab, k, positions)
         assert np.array_equal(rows, order[positions])
-        sizes, sums = sampled_cluster_distance_sums(X, lab, k, rows)
+        sizes, sums = sk.sampled_cluster_distance_sums(X, lab, k, rows)
         assert np.array_equal(sizes, np.bincount(lab)[1:]) and sizes[-1] == 1
         starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-        a, b, _ = cluster_mean_distances(np.ascontiguousarray(X[order].T), starts, positions)
+        a, b, _ = sk.cluster_mean_distances(np.ascontiguousarray(X[order].T), starts, positions)
         own = lab[rows] - 1
         own_sum = sums[np.arange(m), own]
         assert np.array_equal(np.where(sizes[own] > 1, own_sum / np.maximum(sizes[own] - 1, 1), 0.0), a)

@@ -23,11 +23,15 @@ _ROWS_PER_TASK = 256
 _PARALLEL_MIN_PAIRS = 4_000_000
 
 
-@njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
-def _block_distance_sum(XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarray) -> float:
-    """Sum of Euclidean distances from sorted row ``i`` to sorted rows ``lo..hi-1``."""
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def _block_distance_sum(
+    XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarray, total: float = 0.0
+) -> float:
+    """``total`` plus the sum of Euclidean distances from sorted row ``i`` to sorted rows
+    ``lo..hi-1``, a tile of _TILE rows at a time from ``lo`` (a block summed in chunks whose
+    boundaries are multiples of _TILE from its first row, carrying ``total``, gives the same bits
+    as the block summed at once)."""
     p = XT.shape[0]
-    total = 0.0
     for start in range(lo, hi, _TILE):
         m = min(start + _TILE, hi) - start
         # Two features per pass over the buffer halves its loads and stores; the last pass is fused
@@ -68,7 +72,7 @@ def _block_distance_sum(XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarra
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_kernel(XT, starts, rows, first, last, a, b, neighbor) -> None:
     """Fill a, b, neighbor for ``rows[first:last]`` (one thread's share)."""
     K = starts.shape[0] - 1
@@ -106,7 +110,7 @@ def _rows_parallel(XT, starts, rows, a, b, neighbor) -> None:
 
 
 def cluster_mean_distances(
-    XT: np.ndarray, starts: np.ndarray, rows: np.ndarray
+    XT: np.ndarray, starts: np.ndarray, rows: np.ndarray, *, parallel: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """a(i), b(i) and the neighbour code for the given rows of the cluster-sorted transposed data.
 
@@ -122,12 +126,14 @@ def cluster_mean_distances(
     -------
     a, b : float64 (m,), mean distance to the own cluster (0 for a singleton) and the smallest mean
         distance to another cluster; neighbor : int64 (m,), the 0-based code attaining ``b`` (ties go
-        to the smallest code, as ``cluster::silhouette``'s C code ``sildist``).
+        to the smallest code, as ``cluster::silhouette``'s C code ``sildist``). The same bits with
+        ``parallel`` True (numba threads above a size) or False (this thread only, GIL released).
     """
     m = rows.shape[0]
     a, b, neighbor = np.zeros(m), np.zeros(m), np.zeros(m, dtype=np.int64)
-    # Small problems run on one thread: starting the thread pool costs more than it saves.
-    if m * XT.shape[1] < _PARALLEL_MIN_PAIRS:
+    # Small problems run on one thread: starting the thread pool costs more than it saves. So do
+    # callers that already run several of these side by side (parallel=False: the k-grid's threads).
+    if not parallel or m * XT.shape[1] < _PARALLEL_MIN_PAIRS:
         _rows_kernel(XT, starts, rows, 0, m, a, b, neighbor)
     else:
         _rows_parallel(XT, starts, rows, a, b, neighbor)
@@ -175,41 +181,45 @@ def within_cluster_distance_sums(XT: np.ndarray, starts: np.ndarray, power: floa
     return np.add.reduceat(per_row, starts[:-1]) if n else np.zeros(starts.shape[0] - 1)
 
 
-@njit(cache=True)
-def _gather_cluster(X, labels, code, positions, XT) -> int:
-    """Copy the rows labelled ``code``, in data order, into the first columns of ``XT``
-    (p x capacity), then the sampled rows ``positions`` after them; their count."""
+# Rows of one cluster copied at a time by sampled_cluster_distance_sums (a multiple of _TILE).
+_GATHER_ROWS = 64 * _TILE
+
+
+@njit(cache=True, nogil=True)
+def _gather_chunk(X, labels, code, r, XT, cap):
+    """Copy the next rows labelled ``code`` from data row ``r`` on, in data order, into the first
+    columns of ``XT``, at most ``cap`` of them; (count copied, data row to resume from)."""
     n, p = X.shape
     size = 0
-    for r in range(n):
+    while r < n and size < cap:
         if labels[r] == code:
             for f in range(p):
                 XT[f, size] = X[r, f]
             size += 1
-    for j in range(positions.shape[0]):
+        r += 1
+    return size, r
+
+
+@njit(cache=True, nogil=True)
+def _sampled_sums(X, labels, k, rows, XT, cap, sums) -> None:
+    """sums[c, j]: the sum of distances from data row ``rows[j]`` to the rows labelled c + 1."""
+    n, p = X.shape
+    m = rows.shape[0]
+    for j in range(m):  # the sampled rows sit after the chunk's columns
         for f in range(p):
-            XT[f, size + j] = X[positions[j], f]
-    return size
-
-
-@njit(cache=True)
-def _sampled_block_sums(XT, size, first, last, out) -> None:
-    """For sampled rows first..last-1 (columns ``size + j`` of ``XT``): the sum of distances to
-    the block of columns 0..size-1."""
+            XT[f, cap + j] = X[rows[j], f]
     buf = np.empty(_TILE)
-    for j in range(first, last):
-        out[j] = _block_distance_sum(XT, size + j, 0, size, buf)
+    for c in range(k):
+        for j in range(m):
+            sums[c, j] = 0.0
+        r = 0
+        while r < n:
+            size, r = _gather_chunk(X, labels, c + 1, r, XT, cap)
+            for j in range(m):
+                sums[c, j] = _block_distance_sum(XT, cap + j, 0, size, buf, sums[c, j])
 
 
-@njit(parallel=True, cache=True)
-def _sampled_block_sums_parallel(XT, size, m, out) -> None:
-    n_tasks = (m + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
-    for task in prange(n_tasks):
-        first = task * _ROWS_PER_TASK
-        _sampled_block_sums(XT, size, first, min(first + _ROWS_PER_TASK, m), out)
-
-
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sorted_positions_to_rows(labels, k, positions):
     """Data rows of ``positions`` (sorted, ascending) in the stable cluster-sorted order of the
     1-based ``labels`` (the order of ``np.argsort(labels, kind="stable")``), in one pass and
@@ -243,33 +253,30 @@ def sorted_positions_to_rows(labels, k, positions):
 
 
 def sampled_cluster_distance_sums(
-    X: np.ndarray, labels: np.ndarray, k: int, positions: np.ndarray
+    X: np.ndarray, labels: np.ndarray, k: int, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sizes of the k clusters and, for each sampled row, its sum of distances to every cluster.
 
-    The same sums as :func:`cluster_mean_distances` forms for those rows (the same block kernel,
-    the same tiling from each cluster's first row, so the same bits), but one cluster is copied at
-    a time into a (p x (largest cluster + m)) buffer instead of sorting a transposed copy of all the
-    data: the extra memory is that of the largest cluster, not of X.
+    The same sums as :func:`cluster_mean_distances` forms for those rows (the same block kernel
+    and tiles from each cluster's first row, so the same bits), without sorting a transposed copy
+    of all the data: each cluster is copied _GATHER_ROWS rows at a time into a small buffer, so the
+    extra memory is O(p·(_GATHER_ROWS + m)) whatever n. One thread, releasing the GIL (the k-grid
+    runs several k side by side).
 
     Parameters
     ----------
     X : (n, p) float64, C-contiguous.
     labels : (n,) int32 1-based cluster codes (k-means labels), each of 1..k present.
-    positions : (m,) int64 data rows of the sampled points (any order).
+    rows : (m,) int64 data rows of the sampled points (any order).
 
     Returns
     -------
     sizes : (k,) int64; sums : (m, k) float64, column c for cluster c + 1.
     """
-    m = positions.shape[0]
+    m = rows.shape[0]
     sizes = np.bincount(labels, minlength=k + 1)[1:].astype(np.int64)
-    XT = np.empty((X.shape[1], int(sizes.max()) + m))
+    cap = int(min(_GATHER_ROWS, sizes.max()))
+    XT = np.empty((X.shape[1], cap + m))
     sums = np.empty((k, m))
-    for c in range(k):
-        size = _gather_cluster(X, labels, c + 1, positions, XT)
-        if m * size < _PARALLEL_MIN_PAIRS:
-            _sampled_block_sums(XT, size, 0, m, sums[c])
-        else:
-            _sampled_block_sums_parallel(XT, size, m, sums[c])
+    _sampled_sums(X, labels, k, rows.astype(np.int64), XT, cap, sums)
     return sizes, np.ascontiguousarray(sums.T)

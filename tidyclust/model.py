@@ -680,7 +680,8 @@ def _silhouette_exact(X: np.ndarray, lab: np.ndarray) -> float:
     from tidyclust._silhouette_kernel import cluster_mean_distances
 
     XT, starts = kern.cluster_sorted_transpose(X, lab, int(lab.max()))
-    a, b, _ = cluster_mean_distances(XT, starts, np.arange(lab.shape[0], dtype=np.int64))
+    # one thread: the grid scores several k side by side in its own threads
+    a, b, _ = cluster_mean_distances(XT, starts, np.arange(lab.shape[0], dtype=np.int64), parallel=False)
     s_sorted = _widths(a, b, np.diff(starts).repeat(np.diff(starts)))
     s = np.empty_like(s_sorted)
     s[np.argsort(lab, kind="stable")] = s_sorted
@@ -815,26 +816,27 @@ def kmeans_grid(
         _segment_start(prep.X, max(ks), prep.cache)  # one table for every k
     fits: dict[int, KMeansFit] = {}
     rows = []
-    for done, (kk, fit, status, seconds) in enumerate(_grid_fits(prep, ks, seed, how), start=1):
+    for done, (kk, fit, status, row) in enumerate(_grid_fits(prep, ks, seed, how), start=1):
         _warn(status, prep.X.shape[0], how.max_iter, stacklevel=3)
         fits[kk] = fit
-        rows.append(_grid_row(prep, fit, fit.seed, seconds))
+        rows.append(row)
         if progress is not None:
             progress(done, len(ks), kk)
     return KMeansGrid(frame=pl.DataFrame(rows, schema=GRID_SCHEMA), fits=fits, columns=prep.columns, k=ks)
 
 
 def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
-    """Yield (k, fit, status, seconds) in the order of ``ks``. The fits run side by side in
+    """Yield (k, fit, status, frame row) in the order of ``ks``. Each k is fitted and then scored
+    (silhouette, Calinski–Harabasz, Davies–Bouldin) in one task; the tasks run side by side in
     threads (their kernels release the GIL; each k has its own seed, so the answer does not depend
-    on the threads), largest k first so that the threads finish together. The caller computes each
-    k's silhouette while later k are still fitting; small grids run in this thread. ``seconds`` is
-    each k's own wall time, so with threads the seconds of different k overlap."""
+    on the threads), largest k first so that the threads finish together. Small grids run in this
+    thread. A row's ``seconds`` is that k's own fit time, so with threads the seconds of different
+    k overlap."""
 
-    def one(kk: int, how: _Search) -> tuple[KMeansFit, int, float]:
+    def one(kk: int, how: _Search) -> tuple[KMeansFit, int, dict[str, object]]:
         t0 = time.perf_counter()
         fit, status = _fit_quiet(prep, kk, grid_seed(seed, kk), how)
-        return fit, status, time.perf_counter() - t0
+        return fit, status, _grid_row(prep, fit, fit.seed, time.perf_counter() - t0)
 
     threads = min(os.cpu_count() or 1, len(ks))
     if threads < 2 or prep.X.shape[0] * sum(ks) * (how.nstart + 1) < GRID_PARALLEL_MIN_WORK:
