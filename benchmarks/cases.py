@@ -145,10 +145,12 @@ def _numeric_features() -> list[str]:
 
 
 def _verb_tidyclust(module: Any, verb: str) -> Callable[[Path], pl.DataFrame]:
+    """The verb on the untouched ``scan_songs(path)``: Polars streams the file, DuckDB reads it itself."""
     from tidyclust import scan_songs
 
     calls: dict[str, Callable[[pl.LazyFrame], pl.DataFrame]] = {
         "filter_songs": module.filter_songs,
+        "filter_steps": module.filter_steps,
         "count_by": lambda lf: module.count_by(lf, "artist_top_genre"),
         "pivot_longer": module.pivot_longer,
         "feature_summary": lambda lf: module.feature_summary(lf, by_group=True),
@@ -164,35 +166,61 @@ def _verb_pandas(verb: str) -> Callable[[Path], Any]:
 
     label, features = "artist_top_genre", _numeric_features()
 
+    def read(path: Path, columns: list[str] | None = None) -> Any:
+        if path.suffix == ".csv":
+            return pd.read_csv(path, usecols=columns)
+        return pd.read_parquet(path, columns=columns)
+
     def filter_songs(path: Path) -> Any:
-        df = pd.read_parquet(path)
+        df = read(path)
         return df[df[label].isin(LESSON_GENRES) & (df["popularity"] != 0)]
 
+    def filter_steps(path: Path) -> Any:
+        df = read(path, [label, "popularity"])
+        genre_ok = df[label].isin(LESSON_GENRES)
+        return [len(df), int(genre_ok.sum()), int((genre_ok & (df["popularity"] != 0)).sum())]
+
     def count_by(path: Path) -> Any:
-        return pd.read_parquet(path, columns=[label])[label].value_counts()
+        return read(path, [label])[label].value_counts()
 
     def pivot_longer(path: Path) -> Any:
-        df = pd.read_parquet(path, columns=[label, *features])
+        df = read(path, [label, *features])
         return df.melt(id_vars=label, var_name="feature_names", value_name="values")
 
     def feature_summary(path: Path) -> Any:
-        return pd.read_parquet(path, columns=[label, *features]).groupby(label)[features].describe()
+        return read(path, [label, *features]).groupby(label)[features].describe()
 
     return {
         "filter_songs": filter_songs,
+        "filter_steps": filter_steps,
         "count_by": count_by,
         "pivot_longer": pivot_longer,
         "feature_summary": feature_summary,
     }[verb]
 
 
+def songs_csv_path(parquet: Path) -> Path:
+    """The CSV twin of a songs-like Parquet file, written beside it once (Polars streams the copy)."""
+    csv = parquet.with_suffix(".csv")
+    if not csv.is_file():
+        tmp = csv.with_name(csv.name + ".tmp")
+        pl.scan_parquet(parquet).sink_csv(tmp)
+        tmp.replace(csv)
+    return csv
+
+
 def reshape(spec: dict[str, Any]) -> dict[str, Any]:
-    """One verb, one implementation (``tidy``, ``sql`` or ``pandas``) on the songs-like file."""
+    """One verb, one implementation (``tidy``, ``sql`` or ``pandas``) on the songs-like file.
+
+    ``spec["path"]`` is a Parquet or a CSV file; the warm-up reads the 10,000-row file of the same format.
+    """
     from tidyclust import sql, tidy
 
     impl, verb = spec["impl"], spec["verb"]
     call = _verb_pandas(verb) if impl == "pandas" else _verb_tidyclust(tidy if impl == "tidy" else sql, verb)
     path, warm = Path(spec["path"]), datasets.songs_like_path(10_000)
+    if path.suffix == ".csv":
+        warm = songs_csv_path(warm)
     m = measure(lambda: call(path), warmup=lambda: call(warm), repeats=spec["repeats"])
     return {**m.as_dict(), "rows_out": len(m.result), "file_mb": path.stat().st_size / 2**20}
 

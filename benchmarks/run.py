@@ -25,7 +25,8 @@ from benchmarks.harness import cpu_burner, python_cmd, spawn
 from benchmarks.summary import judge, table
 
 LESSON = "lesson"
-VERBS = ("filter_songs", "count_by", "pivot_longer", "feature_summary")
+VERBS = ("filter_songs", "filter_steps", "count_by", "pivot_longer", "feature_summary")
+FORMATS = ("parquet", "csv")
 BIG_ROWS = 50_000  # from here on a case uses --repeats-big
 HUGE_ROWS = 1_000_000  # from here on a k-grid uses --repeats-huge
 CHILD_TIMEOUT_S = 3600.0
@@ -55,7 +56,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sizes", nargs="+", type=_size, help="k-grid rows (default: lesson 10000 100000 1000000)"
     )
     p.add_argument("--silhouette-sizes", nargs="+", type=int, help="default: 5000 20000 50000")
-    p.add_argument("--reshape-rows", type=int, help="rows of the songs-like file (default: 10,000,000)")
+    p.add_argument(
+        "--reshape-rows", nargs="+", type=int, help="rows of the songs-like files (default: 1e6 1e7)"
+    )
+    p.add_argument(
+        "--reshape-formats",
+        nargs="+",
+        choices=FORMATS,
+        default=list(FORMATS),
+        help="read the songs-like file as Parquet, CSV or both (default: both)",
+    )
+    p.add_argument("--verbs", nargs="+", choices=VERBS, default=list(VERBS), help="default: every verb")
     p.add_argument("--report-sizes", nargs="+", type=_size, help="default: lesson 1000000")
     p.add_argument("--repeats", type=int, help="timed runs of small cases (default: 5; --quick: 3)")
     p.add_argument("--repeats-big", type=int, default=3, help=f"from {BIG_ROWS:,} rows (default: 3)")
@@ -78,7 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.repeats = args.repeats or (3 if quick else 5)
     args.sizes = args.sizes or ([LESSON, 10_000] if quick else [LESSON, 10_000, 100_000, 1_000_000])
     args.silhouette_sizes = args.silhouette_sizes or ([5_000, 20_000] if quick else [5_000, 20_000, 50_000])
-    args.reshape_rows = args.reshape_rows or (1_000_000 if quick else 10_000_000)
+    args.reshape_rows = args.reshape_rows or ([1_000_000] if quick else [1_000_000, 10_000_000])
     args.report_sizes = args.report_sizes or ([LESSON] if quick else [LESSON, 1_000_000])
     return args
 
@@ -165,21 +176,35 @@ def silhouette_comparisons(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
+def ensure_csv(parquet: Path) -> Path:
+    """The CSV twin of a songs-like Parquet file, written (once) by a child."""
+    done = spawn(python_cmd("benchmarks.child", "csv", parquet), timeout=CHILD_TIMEOUT_S)
+    if done.returncode != 0:
+        raise RuntimeError(f"writing the CSV of {parquet}: {done.stderr_tail}")
+    return parquet.with_suffix(".csv")
+
+
 def reshape_comparisons(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Each verb via tidy.* and sql.* on scan_songs(path), against plain pandas on the same file."""
-    n = args.reshape_rows
-    print(f"  generating / reusing the {n:,}-row songs-like file ...", flush=True)
-    path = ensure_data("songs", n)
-    ensure_data("songs", 10_000)  # the warm-up file
+    """Each verb via tidy.* and sql.* on scan_songs(path) of a Parquet and a CSV file, against pandas."""
+    warm = ensure_data("songs", 10_000)  # the warm-up file
     out = []
-    for verb in VERBS:
-        spec = {"case": "reshape", "verb": verb, "path": str(path), "repeats": _repeats(args, n)}
-        base = run_child({**spec, "side": "pandas", "impl": "pandas"})
-        for impl in ("tidy", "sql"):
-            print(f"  {impl}.{verb} {n:,} ...", flush=True)
-            ours = run_child({**spec, "side": impl, "impl": impl})
-            c = {"section": "reshape", "label": f"{impl}.{verb} {n:,}", "ours": ours, "baseline": base}
-            out.append(judge(c))
+    for n in args.reshape_rows:
+        print(f"  generating / reusing the {n:,}-row songs-like files ...", flush=True)
+        parquet = ensure_data("songs", n)
+        for fmt in args.reshape_formats:
+            path = parquet if fmt == "parquet" else ensure_csv(parquet)
+            if fmt == "csv":
+                ensure_csv(warm)
+            size = f"{path.stat().st_size / 2**20:,.0f} MiB"
+            for verb in args.verbs:
+                spec = {"case": "reshape", "verb": verb, "path": str(path), "repeats": _repeats(args, n)}
+                base = run_child({**spec, "side": "pandas", "impl": "pandas"})
+                for impl in ("tidy", "sql"):
+                    label = f"{impl}.{verb} {fmt} {n:,} ({size})"
+                    print(f"  {label} ...", flush=True)
+                    ours = run_child({**spec, "side": impl, "impl": impl})
+                    c = {"section": "reshape", "label": label, "ours": ours, "baseline": base}
+                    out.append(judge(c))
     return out
 
 

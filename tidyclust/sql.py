@@ -144,15 +144,17 @@ def _file_relation(con: duckdb.DuckDBPyConnection, data: pl.LazyFrame) -> duckdb
     if path.suffix.lower() in {".parquet", ".pq"}:
         relation = con.read_parquet(str(path))
     else:
-        # The same dialect as Polars' scan_csv: comma, double quotes (doubled inside), a header row;
-        # an empty field is missing but a quoted empty field "" is the empty string.
+        # The columns and types the Polars scan found in the header (so no sniffing), and the same
+        # dialect: comma, double quotes (doubled inside), a header row; an empty field is missing
+        # but a quoted empty field "" is the empty string.
         relation = con.read_csv(
             str(path),
+            columns=types,
+            auto_detect=False,
             header=True,
             sep=",",
             quotechar='"',
             escapechar='"',
-            dtype=types,
             allow_quoted_nulls=False,
         )
     present = dict(zip(relation.columns, map(str, relation.types), strict=True))
