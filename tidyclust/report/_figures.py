@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import multiprocessing
 import os
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from plotnine import expand_limits, ggplot, labs, theme
 
@@ -16,6 +19,8 @@ from tidyclust import plots
 from tidyclust.report._compute import Analysis, ReportResult
 
 __all__ = ["Figure", "Pending", "comparison_figures", "draw", "main_figures", "to_data_uri"]
+
+T = TypeVar("T")
 
 #: Dots per inch of the PNGs: sharp on high-density screens at the page's width.
 DPI = 144
@@ -60,34 +65,59 @@ def _figure(id_: str, alt: str, plot: ggplot, size: tuple[float, float] | None =
     return Pending(id_, alt, plot)
 
 
-# The figures being drawn, read by the forked drawing processes (they inherit it; nothing is pickled).
-_DRAWING: list[Pending] = []
+def _claim_and_draw(items: list[Pending], claimed: Any) -> dict[int, tuple[str, int, int]]:
+    """Draw figures in turn, each taking the next unclaimed one (shared counter), until none is left."""
+    drawn = {}
+    while True:
+        with claimed.get_lock():
+            index = claimed.value
+            claimed.value += 1
+        if index >= len(items):
+            return drawn
+        drawn[index] = to_data_uri(items[index].plot)
 
 
-def _draw_one(index: int) -> tuple[str, int, int]:
-    return to_data_uri(_DRAWING[index].plot)
+def _child_draws(items: list[Pending], claimed: Any, send: Any) -> None:
+    send.send(_claim_and_draw(items, claimed))
+    send.close()
 
 
-def draw(pending: dict[str, Pending]) -> dict[str, Figure]:
-    """Draw every pending figure to PNG, on both cores where the platform can fork.
+def draw(
+    pending: dict[str, Pending], meanwhile: Callable[[], T] | None = None
+) -> tuple[dict[str, Figure], T | None]:
+    """Draw every pending figure to PNG, on two cores where the platform can fork.
 
     Drawing (matplotlib's rasterising) is most of a small report's time and the figures are
-    independent, so two forked processes halve it. The children only rasterise: the plots' data
-    were computed before the fork.
+    independent. A forked process starts drawing at once while this one runs ``meanwhile`` (the
+    rest of the page), then both take the next undrawn figure until none is left, so the two
+    stay busy whatever each figure costs. The child only rasterises: the plots' data were computed
+    before the fork (it never touches polars, whose threads a fork does not copy). If it fails,
+    this process draws what it left.
     """
     items = list(pending.values())
-    workers = min(len(items), os.cpu_count() or 1, 2)
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        global _DRAWING
-        _DRAWING = items
+    extra = None
+    drawn: dict[int, tuple[str, int, int]] = {}
+    if len(items) > 1 and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("fork")
+        claimed = ctx.Value("i", 0)
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_child_draws, args=(items, claimed, send), daemon=True)
+        child.start()
+        send.close()
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                drawn = pool.map(_draw_one, range(len(items)), chunksize=1)
+            extra = meanwhile() if meanwhile is not None else None
+            drawn = _claim_and_draw(items, claimed)
+            with contextlib.suppress(EOFError):  # if the child died, its figures are drawn below
+                drawn |= receive.recv()
         finally:
-            _DRAWING = []
-    else:
-        drawn = [to_data_uri(item.plot) for item in items]
-    return {item.id: Figure(item.id, item.alt, *png) for item, png in zip(items, drawn, strict=True)}
+            receive.close()
+            child.join()
+    elif meanwhile is not None:
+        extra = meanwhile()
+    for index, item in enumerate(items):
+        if index not in drawn:
+            drawn[index] = to_data_uri(item.plot)
+    return {item.id: Figure(item.id, item.alt, *drawn[i]) for i, item in enumerate(items)}, extra
 
 
 def _silhouette_k(side: Analysis) -> ggplot:

@@ -216,22 +216,27 @@ def _method_options(result: ReportResult) -> dict[str, str]:
 def render_html(result: ReportResult) -> str:
     """The report as one HTML string: figures inline, plotly.js inline, nothing fetched from a network."""
     t0 = time.perf_counter()
-    figures = draw({**main_figures(result), **comparison_figures(result)})
-    fig = interactive.cluster_scatter_figure(result.main.fit.augment(result.data), seed=result.options.seed)
-    scatter = Markup(interactive.cluster_scatter_html(fig))  # plotly escapes <, > and / in its JSON
-    context = {
-        "method": result.options.method,
-        "r": result,
-        "main": result.main,
-        "other": result.other,
-        "tables": _tables(result),
-        "figures": figures,
-        "key_numbers": _key_numbers(result),
-        "interactive": scatter,
-        "interactive_cap": interactive.DEFAULT_MAX_POINTS,
-        "css": Markup((templates_dir() / "report.css").read_text(encoding="utf-8")),
-    }
-    template = _environment().get_template(TEMPLATE)
+
+    def rest_of_page() -> dict[str, object]:  # while the first figures are drawn
+        fig = interactive.cluster_scatter_figure(
+            result.main.fit.augment(result.data), seed=result.options.seed
+        )
+        return {
+            "method": result.options.method,
+            "r": result,
+            "main": result.main,
+            "other": result.other,
+            "tables": _tables(result),
+            "key_numbers": _key_numbers(result),
+            "interactive": Markup(interactive.cluster_scatter_html(fig)),  # plotly escapes <, > and /
+            "interactive_cap": interactive.DEFAULT_MAX_POINTS,
+            "css": Markup((templates_dir() / "report.css").read_text(encoding="utf-8")),
+            "template": _environment().get_template(TEMPLATE),
+        }
+
+    figures, context = draw({**main_figures(result), **comparison_figures(result)}, rest_of_page)
+    context["figures"] = figures
+    template = context.pop("template")
     context["repro"] = _reproducibility(result, time.perf_counter() - t0)
     return template.render(context)
 
