@@ -31,6 +31,7 @@ from tidyclust.model import (
     kmeans_grid,
 )
 from tidyclust.report._progress import ProgressBar
+from tidyclust.report._warmup import compile_kernels
 
 __all__ = ["Analysis", "DataSource", "ReportOptions", "ReportResult", "build_report"]
 
@@ -379,6 +380,9 @@ def build_report(
         sample_size = check_int(sample_size, "sample_size", minimum=2)
     opts = replace(opts, sample_size=sample_size)
     timings = {"read and reshape": time.perf_counter() - t0}
+    t = time.perf_counter()
+    if compile_kernels():  # a cold numba cache only
+        timings["compiling (first run)"] = time.perf_counter() - t
     if opts.method == "kmeans":
         t = time.perf_counter()
         gap, gap_note = _gap(clustered, opts)

@@ -1,0 +1,127 @@
+"""Compile the report's numba kernels on both cores when numba's cache is cold.
+
+On a cold cache (the first report after installing) compiling the kernels is most of the run: about
+17 s on one core. The kernels compile independently of each other, and numba writes each one to its
+on-disk cache (``cache=True``), where another process finds it. So before computing, this process
+and one forked helper take the compile tasks below in turn (a shared counter: the next task not yet
+taken), calling each kernel once on a tiny matrix with the argument types the package passes; the
+helper's kernels are then loaded from the cache when first called here.
+
+The tasks only compile: no number of the report comes from them. If a kernel's signature changes
+and a task no longer matches it, the report is as slow as without this module, not wrong (the
+tests check that the tasks cover every signature a k-means report compiles). With a warm cache
+nothing is forked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tidyclust import _hclust_kernel as hkern
+from tidyclust import _kmeans_kernels as kern
+from tidyclust import _silhouette_kernel as skern
+
+__all__ = ["TASKS", "compile_kernels"]
+
+_N, _P, _K = 12, 3, 3
+
+
+def _matrix() -> np.ndarray:
+    return np.ascontiguousarray(np.random.default_rng(0).normal(size=(_N, _P)))
+
+
+def _labels() -> np.ndarray:
+    return (np.arange(_N) % _K).astype(np.int32)
+
+
+def _multistart() -> None:
+    """Hartigan–Wong's multi-start (the AS 136 routines under it)."""
+    X = _matrix()
+    kern.multistart(X, np.empty(0), np.ascontiguousarray(np.stack([X[:_K], X[_K : 2 * _K]])), 10, False, 1)
+
+
+def _starts() -> None:
+    """k-means++ starts, the principal-axis start, and the checks and relabelling around a fit."""
+    X = _matrix()
+    kern.count_distinct_rows(X, _K)
+    kern.kmeanspp_starts(X, np.empty(0), np.arange(_N), _K, 3, np.full(2, 0.5), np.full((2, _K, 3), 0.5))
+    table = kern.segment_table(X, _K)
+    kern.segment_means(X, np.arange(_N), table, _K)
+    kern.relabel_first_appearance(_labels(), _K)
+
+
+def _silhouette() -> None:
+    labels = _labels() + 1
+    labels.setflags(write=False)  # a fit's labels are read-only
+    XT, starts = kern.cluster_sorted_transpose(_matrix(), labels, _K)
+    skern.cluster_mean_distances(XT, starts, np.arange(_N, dtype=np.int64))
+
+
+def _cluster_stats() -> None:
+    """A fit's sizes, centres and withinss, and the Calinski–Harabasz and Davies–Bouldin indices
+    (one task: ch_db calls cluster_stats)."""
+    kern.cluster_stats(_matrix(), _labels(), np.empty(0), _K)
+    kern.ch_db(_matrix(), _labels(), _K)
+
+
+def _gap_dispersion() -> None:
+    skern.within_cluster_distance_sums(
+        np.ascontiguousarray(_matrix().T), np.array([0, 5, _N], dtype=np.int64), 1.0
+    )
+
+
+def _hclust() -> None:
+    hkern.agglomerate(hkern.euclidean(_matrix()), hkern.LINKAGE_CODES["ward.D2"])
+
+
+#: (the kernel whose cache says whether the task is needed, the task), longest first.
+TASKS: tuple[tuple[Any, Callable[[], None]], ...] = (
+    (kern._multistart_hw, _multistart),
+    (hkern.agglomerate, _hclust),
+    (kern.segment_table, _starts),
+    (skern._rows_kernel, _silhouette),
+    (kern.ch_db, _cluster_stats),
+    (skern._pair_sums, _gap_dispersion),
+)
+
+
+def _cached(kernel: Any) -> bool:
+    """Whether numba's cache holds a compiled version of ``kernel`` for its current source."""
+    try:
+        return bool(kernel._cache._cache_file._load_index())
+    except Exception:  # numba internals moved: assume cached, i.e. do what the report did before
+        return True
+
+
+def _take_tasks(tasks: list[Callable[[], None]], taken: Any) -> None:
+    while True:
+        with taken.get_lock():
+            index = taken.value
+            taken.value += 1
+        if index >= len(tasks):
+            return
+        with contextlib.suppress(Exception):  # only a compile: the report compiles (or fails) later
+            tasks[index]()
+
+
+def compile_kernels() -> int:
+    """Compile the kernels missing from numba's cache, here and in one forked process; how many tasks.
+
+    Does nothing (returns 0) with a warm cache, on one core, or where the platform cannot fork.
+    """
+    tasks = [task for kernel, task in TASKS if not _cached(kernel)]
+    if not tasks or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    ctx = multiprocessing.get_context("fork")
+    taken = ctx.Value("i", 0)
+    helper = ctx.Process(target=_take_tasks, args=(tasks, taken), daemon=True)
+    helper.start()
+    _take_tasks(tasks, taken)
+    helper.join()
+    return len(tasks)
