@@ -71,3 +71,35 @@ def test_argparse_mistake_exits_2() -> None:
     assert result.returncode == 2
     assert "invalid int value: 'lots'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_data_command_engines_print_the_same(songs_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = []
+    for engine in ("polars", "duckdb"):
+        assert main(["data", "--data", str(songs_path), "--engine", engine, "--min-popularity", "20"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert "Read 530 rows x 16 columns" in outputs[0]
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_data_command_names_a_malformed_value(songs_path: Path, tmp_path: Path, engine: str) -> None:
+    # The lazy scan fails on the value; the careful read names its row and column.
+    lines = songs_path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")
+    row[header.index("popularity")] = "lots"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([lines[0], *lines[1:3], ",".join(row), *lines[4:]]) + "\n", encoding="utf-8")
+    result = run_cli("data", "--data", str(bad), "--engine", engine)
+    assert result.returncode == 2
+    assert "column 'popularity' must be numeric but row 3 has 'lots'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_data_command_header_only(songs_path: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text(songs_path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    result = run_cli("data", "--data", str(empty))
+    assert result.returncode == 2
+    assert "has a header but no rows" in result.stderr
