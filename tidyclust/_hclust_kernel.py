@@ -86,9 +86,10 @@ def agglomerate(D, code):
     flag = np.ones(n, np.bool_)
     nn = np.zeros(n, np.int64)
     disnn = np.full(n, INF)
-    jj = 0
+    # typed zeros, not literal ones: _nearest_right compiles once, not also for Literal[int](0)
+    jj = np.int64(0)
     im = 0
-    jm = 0
+    jm = np.int64(0)
     for i in range(n - 1):
         jm, disnn[i] = _nearest_right(D, flag, i, INF, jm)
         nn[i] = jm

@@ -111,7 +111,7 @@ def _optra(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, indx):
                 live[l2] = m + step
                 ncp[l1] = step
                 ncp[l2] = step
-                _transfer(X, i, C, l1, l2, nc, an1, an2, p)
+                _transfer(X, i, C, l1, np.int64(l2), nc, an1, an2, p)  # one compile: see _qtran's call
                 ic1[i] = l2
                 ic2[i] = l1
         if indx == m:
@@ -156,7 +156,7 @@ def _qtran(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, indx, max_qtr):
                         itran[l2] = 1
                         ncp[l1] = istep + m
                         ncp[l2] = istep + m
-                        _transfer(X, i, C, l1, l2, nc, an1, an2, p)
+                        _transfer(X, i, C, l1, np.int64(l2), nc, an1, an2, p)  # typed: one compile, not two
                         ic1[i] = l2
                         ic2[i] = l1
             if icoun == m:
@@ -211,7 +211,7 @@ def _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter):
             an1[cl] = aa / (aa - 1.0)
         itran[cl] = 1
         ncp[cl] = -1
-    indx = 0
+    indx = np.int64(0)  # typed, not the literal 0: one compiled _optra, not a second for Literal[int](0)
     ifault = IFAULT_MAXITER
     it = max_iter + 1  # the value of a Fortran DO variable after the loop ran out
     for ij in range(1, max_iter + 1):
