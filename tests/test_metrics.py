@@ -372,11 +372,14 @@ def test_max_se_equals_r_on_fixture() -> None:
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not installed")
 def test_max_se_equals_live_r(tmp_path: Path) -> None:
     rng = np.random.default_rng(2024)
-    curves = [(np.round(np.cumsum(rng.normal(0.05, 0.2, K)), 2), np.round(rng.uniform(0, 0.2, K), 2))
-              for K in rng.integers(1, 12, 30)]
+    curves = [
+        (np.round(np.cumsum(rng.normal(0.05, 0.2, K)), 2), np.round(rng.uniform(0, 0.2, K), 2))
+        for K in rng.integers(1, 12, 30)
+    ]
     script = "library(cluster)\n" + "".join(
         f"cat(maxSE(c({', '.join(map(str, f))}), c({', '.join(map(str, se))}), method = '{m}'), '\\n')\n"
-        for f, se in curves for m in MAXSE_METHODS
+        for f, se in curves
+        for m in MAXSE_METHODS
     )
     (tmp_path / "maxse.R").write_text(script)
     run = subprocess.run(["Rscript", str(tmp_path / "maxse.R")], capture_output=True, text=True, check=True)
@@ -403,7 +406,16 @@ def test_max_se_errors(args, kwargs, match: str) -> None:
 # --------------------------------------------------------------------------- elbow and suggest_k
 LESSON_K = list(range(1, 11))
 LESSON_WSS = [
-    91283.93, 28531.65, 12998.66, 8486.199, 5891.306, 4474.431, 3812.041, 3333.593, 2958.381, 2713.271
+    91283.93,
+    28531.65,
+    12998.66,
+    8486.199,
+    5891.306,
+    4474.431,
+    3812.041,
+    3333.593,
+    2958.381,
+    2713.271,
 ]
 
 
@@ -456,9 +468,7 @@ def _lesson_grid() -> pl.DataFrame:
 
 
 def test_suggest_k_rules_and_agreement() -> None:
-    gap = pl.DataFrame(
-        {"k": [1, 2, 3, 4], "gap": [0.1, 0.3, 0.5, 0.45], "SE_sim": [0.01, 0.01, 0.01, 0.01]}
-    )
+    gap = pl.DataFrame({"k": [1, 2, 3, 4], "gap": [0.1, 0.3, 0.5, 0.45], "SE_sim": [0.01, 0.01, 0.01, 0.01]})
     got = suggest_k(SimpleNamespace(frame=_lesson_grid()), gap=gap)
     assert got["rule"].to_list() == ["elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap"]
     assert got["k"].to_list() == [3, 3, 5, 3, 3]
@@ -484,7 +494,13 @@ def test_agreement_by_hand() -> None:
     assert res.table.height == 9 and res.table["n"].sum() == 6
     assert res.ari == pytest.approx(adjusted_rand_score([2, 2, 1, 1, 2, 3], [1, 1, 2, 2, 2, 3]))
     assert res.glance().columns == [
-        "n", "naive_correct", "naive_accuracy", "best_correct", "best_accuracy", "ari", "nmi"
+        "n",
+        "naive_correct",
+        "naive_accuracy",
+        "best_correct",
+        "best_accuracy",
+        "ari",
+        "nmi",
     ]
 
 

@@ -58,6 +58,8 @@ COMMON_SCHEMA: dict[str, pl.DataType] = {
 Progress = Callable[[int, int, int], None]
 EXACT_SILHOUETTE_MAX_ROWS = 5_000
 SILHOUETTE_SAMPLE_BUDGET = 200_000_000
+
+
 @dataclass(frozen=True, eq=False)
 class ClusterGrid:
     """Fits of one method for a range of k, and their summary frame (see :func:`cluster_grid`)."""
