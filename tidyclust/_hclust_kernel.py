@@ -25,11 +25,18 @@ LINKAGE_CODES = {
 INF = 1e300  # R's DATA INF/1.D+300/
 
 
-@numba.njit(cache=True)
 def euclidean(X):
     """Full symmetric Euclidean distance matrix, summed column by column as R's ``dist()``."""
+    D = np.zeros((X.shape[0], X.shape[0]))
+    _euclidean(X, D)
+    return D
+
+
+# The kernels take their arrays from the Python wrappers: an array allocated inside a kernel
+# compiles numba's np.zeros/np.full overload for it (seconds of a cold first report in all).
+@numba.njit(cache=True)
+def _euclidean(X, D):
     n, p = X.shape
-    D = np.zeros((n, n))
     for i in range(n):
         for j in range(i + 1, n):
             s = 0.0
@@ -38,7 +45,6 @@ def euclidean(X):
                 s += dev * dev
             D[i, j] = np.sqrt(s)
             D[j, i] = D[i, j]
-    return D
 
 
 @numba.njit(cache=True)
@@ -70,22 +76,26 @@ def _nearest_right(D, flag, i, inf, jj):
     return jj, dmin
 
 
-@numba.njit(cache=True)
 def agglomerate(D, code):
-    """Run the n - 1 agglomerations on a copy of ``D``.
+    """Run the n - 1 agglomerations on a copy of ``D`` (n x n, C-contiguous float64).
 
     Returns ``ia``, ``ib`` (0-based smallest member of the two merged clusters, ia < ib) and
     ``crit`` (merge heights, in merge order), as R's ``hclust.f`` returns IA, IB, CRIT.
     """
     n = D.shape[0]
-    D = D * D if code == 8 else D.copy()  # ward.D2 works on squared distances
-    ia = np.zeros(n - 1, np.int64)
-    ib = np.zeros(n - 1, np.int64)
-    crit = np.zeros(n - 1)
-    membr = np.ones(n)
-    flag = np.ones(n, np.bool_)
-    nn = np.zeros(n, np.int64)
-    disnn = np.full(n, INF)
+    ia, ib, crit = np.zeros(n - 1, np.int64), np.zeros(n - 1, np.int64), np.zeros(n - 1)
+    work = (np.empty((n, n)), np.ones(n), np.ones(n, np.bool_), np.zeros(n, np.int64), np.full(n, INF))
+    _agglomerate(D, code, ia, ib, crit, *work)
+    return ia, ib, crit
+
+
+@numba.njit(cache=True)
+def _agglomerate(D0, code, ia, ib, crit, D, membr, flag, nn, disnn):
+    """Fills ia, ib, crit; D (n x n) is work space, membr and flag start at 1, nn at 0, disnn at INF."""
+    n = D.shape[0]
+    for i in range(n):  # ward.D2 works on squared distances
+        for j in range(n):
+            D[i, j] = D0[i, j] * D0[i, j] if code == 8 else D0[i, j]
     # typed zeros, not literal ones: _nearest_right compiles once, not also for Literal[int](0)
     jj = np.int64(0)
     im = 0
@@ -127,4 +137,3 @@ def agglomerate(D, code):
             if flag[i] and (nn[i] == i2 or nn[i] == j2):
                 jj, disnn[i] = _nearest_right(D, flag, i, INF, jj)
                 nn[i] = jj
-    return ia, ib, crit

@@ -521,11 +521,18 @@ def floyd_starts(X, pool, draws):
     return out, ok
 
 
-@njit(cache=True, error_model="numpy")
 def count_distinct_rows(X, limit):
     """Number of distinct rows of X, counting no further than ``limit``."""
+    return _count_distinct_rows(X, np.empty(limit, np.int64))
+
+
+# The kernels below take their work and result arrays from a Python wrapper: an array allocated
+# inside a kernel compiles numba's np.empty/np.zeros/np.full overload for it (about 2 s of a cold
+# first report in all).
+@njit(cache=True, error_model="numpy")
+def _count_distinct_rows(X, found):
     m, p = X.shape
-    found = np.empty(limit, np.int64)
+    limit = found.shape[0]
     nf = 0
     for i in range(m):
         new = True
@@ -546,34 +553,46 @@ def count_distinct_rows(X, limit):
     return nf
 
 
-@njit(cache=True, error_model="numpy")
+def _stats_buffers(k, p):
+    """sizes, wsum, C, wss, dist of :func:`_cluster_stats` (wss and dist start at 0)."""
+    return np.zeros(k, np.int64), np.zeros(k), np.zeros((k, p)), np.zeros(k), np.zeros(k)
+
+
 def cluster_stats(X, lab0, w, k):
     """One pass over the rows: per cluster the row count, the weight total and the weighted mean
     (``w`` = row weights, empty for unweighted), then the weighted sum of squared distances
-    to the mean and the (unweighted) sum of distances to it. O(k·p) extra memory."""
+    to the mean and the (unweighted) sum of distances to it. O(k·p) extra memory.
+    Returns (sizes, wsum, centers, wss, dist)."""
+    out = _stats_buffers(k, X.shape[1])
+    _cluster_stats(X, lab0, w, *out)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _cluster_stats(X, lab0, w, sizes, wsum, C, wss, dist):
     m, p = X.shape
-    sizes = np.zeros(k, np.int64)
-    wsum = np.zeros(k)
-    C = np.zeros((k, p))
     _weighted_means(X, w, lab0, C, sizes, wsum)
-    wss = np.zeros(k)
-    dist = np.zeros(k)
     for i in range(m):
         cl = lab0[i]
         dd = _sqdist(X, i, C, cl, p)
         wss[cl] += _weight(w, i) * dd
         dist[cl] += np.sqrt(dd)
-    return sizes, wsum, C, wss, dist
 
 
-@njit(cache=True, error_model="numpy")
 def ch_db(X, lab0, k):
     """Calinski–Harabasz and Davies–Bouldin indices of a labelling (0-based, all k clusters
     non-empty), with scikit-learn's definitions and special cases (``calinski_harabasz_score``,
-    ``davies_bouldin_score``)."""
+    ``davies_bouldin_score``). Returns (ch, db)."""
+    p = X.shape[1]
+    return _ch_db(X, lab0, np.empty(0), *_stats_buffers(k, p), np.zeros(p), np.zeros((k, k)))
+
+
+@njit(cache=True, error_model="numpy")
+def _ch_db(X, lab0, w, sizes, wsum, C, wss, dist, mean, M):
+    """``mean`` (p,) starts at 0; ``M`` (k, k) is work space; ``w`` is empty (unweighted)."""
     m, p = X.shape
-    sizes, _, C, wss, dist = cluster_stats(X, lab0, np.empty(0), k)
-    mean = np.zeros(p)
+    k = C.shape[0]
+    _cluster_stats(X, lab0, w, sizes, wsum, C, wss, dist)
     for i in range(m):
         for j in range(p):
             mean[j] += X[i, j]
@@ -590,12 +609,12 @@ def ch_db(X, lab0, k):
         extra += sizes[cl] * s
     ch = 1.0 if intra == 0.0 else extra * (m - k) / (intra * (k - 1.0))
     # Davies–Bouldin: mean over clusters of max_j (s_i + s_j) / d(c_i, c_j); 0 if all s or all d ~ 0
-    spread = dist / sizes
+    spread = dist  # overwritten by dist / sizes: an array expression compiles a ufunc loop
     all_s0 = True
     for cl in range(k):
+        spread[cl] = dist[cl] / sizes[cl]
         if abs(spread[cl]) > 1e-8:
             all_s0 = False
-    M = np.zeros((k, k))
     all_d0 = True
     for a in range(k):
         for b in range(k):
@@ -620,7 +639,6 @@ def ch_db(X, lab0, k):
     return ch, total / k
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
 def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
     """Greedy k-means++ starts (Arthur & Vassilvitskii 2007; scikit-learn's ``kmeans_plusplus``):
     the first center is a uniform row of ``pool``; each next one is the best, by the potential
@@ -628,14 +646,16 @@ def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
     w_i D(x_i)^2 (D = distance to the nearest center so far). The uniforms ``u_first`` (nstart,)
     and ``u_cand`` (nstart, k, trials) come from the caller's seeded generator.
     Returns (nstart, k, p) initial centers (rows of X)."""
+    out = np.empty((u_first.shape[0], k, X.shape[1]))
+    _kmeanspp_starts(X, w, pool, trials, u_first, u_cand, out, np.empty((4, pool.shape[0])))
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _kmeanspp_starts(X, w, pool, trials, u_first, u_cand, out, work):
     n = pool.shape[0]
-    p = X.shape[1]
-    nstart = u_first.shape[0]
-    out = np.empty((nstart, k, p))
-    dist = np.empty(n)
-    cand = np.empty(n)
-    best_d = np.empty(n)
-    cum = np.empty(n)
+    nstart, k, p = out.shape
+    dist, cand, best_d, cum = work[0], work[1], work[2], work[3]
     for s in range(nstart):
         first = pool[min(int(u_first[s] * n), n - 1)]
         for j in range(p):
@@ -678,7 +698,6 @@ def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
                 out[s, c, j] = X[best_row, j]
             for b in range(n):
                 dist[b] = best_d[b]
-    return out
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -703,7 +722,6 @@ def _segment_cost(cs, cs2, i, j):
 _SEGMENT_STACK = 256
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
 def segment_table(Xo, kmax):
     """Split the rows of ``Xo`` (already ordered, e.g. along the first principal axis) into q
     contiguous segments with the smallest total within-segment sum of squares (all p columns),
@@ -715,22 +733,29 @@ def segment_table(Xo, kmax):
     segments for k do not depend on ``kmax``. Returns B (kmax+1, n+1): B[q, j] = start of the last
     segment of the best q-segmentation of the first j rows (int32)."""
     n, p = Xo.shape
-    cs = np.zeros((n + 1, p))
-    cs2 = np.zeros(n + 1)
+    B = np.zeros((kmax + 1, n + 1), np.int32)
+    # Explicit stack of (jlo, jhi, ilo, ihi). Each pop pushes two halves of its j range, so the
+    # stack never holds more than about twice the depth of the halving (log2 n): a fixed 256
+    # entries instead of O(n) (at 10,000 rows the old 4(n + 2) x 4 stack was 1.3 MB).
+    stack = np.empty((_SEGMENT_STACK, 4), np.int64)
+    _segment_table(Xo, np.zeros((n + 1, p)), np.zeros((3, n + 1)), stack, B)
+    return B
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _segment_table(Xo, cs, work, stack, B):
+    """Fills ``B`` (kmax + 1, n + 1); ``cs`` (n + 1, p) and ``work`` (3, n + 1) start at 0."""
+    n, p = Xo.shape
+    kmax = B.shape[0] - 1
+    cs2, prev, cur = work[0], work[1], work[2]
     for i in range(n):
         s = 0.0
         for c in range(p):
             cs[i + 1, c] = cs[i, c] + Xo[i, c]
             s += Xo[i, c] * Xo[i, c]
         cs2[i + 1] = cs2[i] + s
-    prev = np.full(n + 1, np.inf)
-    prev[0] = 0.0
-    cur = np.full(n + 1, np.inf)
-    B = np.zeros((kmax + 1, n + 1), np.int32)
-    # Explicit stack of (jlo, jhi, ilo, ihi). Each pop pushes two halves of its j range, so the
-    # stack never holds more than about twice the depth of the halving (log2 n): a fixed 256
-    # entries instead of O(n) (at 10,000 rows the old 4(n + 2) x 4 stack was 1.3 MB).
-    stack = np.empty((_SEGMENT_STACK, 4), np.int64)
+    for j in range(1, n + 1):
+        prev[j] = np.inf
     for q in range(1, kmax + 1):
         for j in range(n + 1):
             cur[j] = np.inf
@@ -757,10 +782,8 @@ def segment_table(Xo, kmax):
             top += 2
         for j in range(n + 1):
             prev[j] = cur[j]
-    return B
 
 
-@njit(cache=True, error_model="numpy")
 def cluster_sorted_transpose(X, lab1, k):
     """The rows of ``X`` sorted by their 1-based cluster ``lab1`` (stable: a counting sort, the
     order of ``np.argsort(lab1, kind="stable")``) and transposed to (p, n), and the (k + 1,) block
@@ -768,28 +791,43 @@ def cluster_sorted_transpose(X, lab1, k):
     no n-sized temporary."""
     m, p = X.shape
     starts = np.zeros(k + 1, np.int64)
+    XT = np.empty((p, m))
+    _cluster_sorted_transpose(X, lab1, starts, np.empty(k, np.int64), XT)
+    return XT, starts
+
+
+@njit(cache=True, error_model="numpy")
+def _cluster_sorted_transpose(X, lab1, starts, nxt, XT):
+    """``starts`` (k + 1,) starts at 0; ``nxt`` (k,) is work space."""
+    m, p = X.shape
+    k = nxt.shape[0]
     for i in range(m):
         starts[lab1[i]] += 1
     for cl in range(k):
         starts[cl + 1] += starts[cl]
-    nxt = starts[:k].copy()
-    XT = np.empty((p, m))
+    for cl in range(k):
+        nxt[cl] = starts[cl]
     for i in range(m):
         cl = lab1[i] - 1
         pos = nxt[cl]
         nxt[cl] = pos + 1
         for j in range(p):
             XT[j, pos] = X[i, j]
-    return XT, starts
 
 
-@njit(cache=True, error_model="numpy")
 def relabel_first_appearance(lab, k):
     """Renumber 0-based labels in place so that they count up by first appearance in the rows (the
     cluster of row 0 becomes 0, the next new one 1, ...). Returns ``perm``: new label c was old
     ``perm[c]``; labels never used go last, in increasing order."""
-    new = np.full(k, -1, np.int64)
     perm = np.empty(k, np.int64)
+    _relabel_first_appearance(lab, np.full(k, -1, np.int64), perm)
+    return perm
+
+
+@njit(cache=True, error_model="numpy")
+def _relabel_first_appearance(lab, new, perm):
+    """``new`` (k,) starts at -1."""
+    k = new.shape[0]
     nxt = 0
     for i in range(lab.shape[0]):
         old = lab[i]
@@ -802,16 +840,21 @@ def relabel_first_appearance(lab, k):
         if new[old] < 0:
             perm[nxt] = old
             nxt += 1
-    return perm
 
 
-@njit(cache=True, error_model="numpy")
 def segment_means(X, rows, B, k):
     """(k, p) means of the rows of ``X`` in the k segments of ``rows`` read back from the table
     ``B`` of :func:`segment_table`, each summed row by row in order, then divided by the count (the
     operations of ``X[rows[i:j]].mean(axis=0)``, without the gathered copy)."""
-    p = X.shape[1]
-    centers = np.zeros((k, p))
+    centers = np.zeros((k, X.shape[1]))
+    _segment_means(X, rows, B, centers)
+    return centers
+
+
+@njit(cache=True, error_model="numpy")
+def _segment_means(X, rows, B, centers):
+    """``centers`` (k, p) starts at 0."""
+    k, p = centers.shape
     j = rows.shape[0]
     for q in range(k, 0, -1):
         i = B[q, j]
@@ -821,4 +864,3 @@ def segment_means(X, rows, B, k):
         for c in range(p):
             centers[q - 1, c] /= j - i
         j = i
-    return centers

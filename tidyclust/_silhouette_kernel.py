@@ -73,10 +73,10 @@ def _block_distance_sum(
 
 
 @njit(cache=True, nogil=True)
-def _rows_kernel(XT, starts, rows, first, last, a, b, neighbor) -> None:
-    """Fill a, b, neighbor for ``rows[first:last]`` (one thread's share)."""
+def _rows_kernel(XT, starts, rows, first, last, a, b, neighbor, buf) -> None:
+    """Fill a, b, neighbor for ``rows[first:last]`` (one thread's share; ``buf``: _TILE floats, its
+    own, passed in because an array allocated here compiles numba's np.empty for it)."""
     K = starts.shape[0] - 1
-    buf = np.empty(_TILE)
     for r in range(first, last):
         i = rows[r]
         own = 0
@@ -101,12 +101,12 @@ def _rows_kernel(XT, starts, rows, first, last, a, b, neighbor) -> None:
 
 
 @njit(parallel=True, cache=True)
-def _rows_parallel(XT, starts, rows, a, b, neighbor) -> None:
+def _rows_parallel(XT, starts, rows, a, b, neighbor, bufs) -> None:
     n = rows.shape[0]
-    n_tasks = (n + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    n_tasks = bufs.shape[0]
     for task in prange(n_tasks):
         first = task * _ROWS_PER_TASK
-        _rows_kernel(XT, starts, rows, first, min(first + _ROWS_PER_TASK, n), a, b, neighbor)
+        _rows_kernel(XT, starts, rows, first, min(first + _ROWS_PER_TASK, n), a, b, neighbor, bufs[task])
 
 
 def cluster_mean_distances(
@@ -134,9 +134,11 @@ def cluster_mean_distances(
     # Small problems run on one thread: starting the thread pool costs more than it saves. So do
     # callers that already run several of these side by side (parallel=False: the k-grid's threads).
     if not parallel or m * XT.shape[1] < _PARALLEL_MIN_PAIRS:
-        _rows_kernel(XT, starts, rows, 0, m, a, b, neighbor)
+        _rows_kernel(XT, starts, rows, 0, m, a, b, neighbor, np.empty(_TILE))
     else:
-        _rows_parallel(XT, starts, rows, a, b, neighbor)
+        _rows_parallel(
+            XT, starts, rows, a, b, neighbor, np.empty(((m + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK, _TILE))
+        )
     return a, b, neighbor
 
 
