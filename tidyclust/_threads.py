@@ -7,10 +7,13 @@ than they save, and on a busy two-core machine they collapse: a lesson-size Gaus
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-__all__ = ["PARALLEL_MIN_ROWS", "threads_for"]
+__all__ = ["PARALLEL_MIN_ROWS", "shared_pool", "threads_for"]
 
 #: Below this many rows every pool runs on one thread.
 PARALLEL_MIN_ROWS = 10_000
@@ -32,3 +35,19 @@ def threads_for(n_rows: int) -> Iterator[None]:
             yield
     finally:
         numba.set_num_threads(before)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def shared_pool() -> ThreadPoolExecutor:
+    """One thread per core, made on first use and kept for the process: a k-grid's tasks run
+    there. Reusing the threads (and the allocator arenas and stacks they warmed) keeps a grid
+    call from paying for new threads each time, in time and in resident memory. Tasks submitted
+    here must not wait on other tasks of this pool."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="tidyclust")
+        return _POOL

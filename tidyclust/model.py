@@ -51,6 +51,7 @@ import polars as pl
 
 from tidyclust import _kmeans_kernels as kern
 from tidyclust._fit import FitMixin, readonly
+from tidyclust._threads import shared_pool
 from tidyclust._validate import check_int, numeric_matrix
 from tidyclust.errors import ParameterError
 
@@ -843,10 +844,11 @@ def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
         for kk in ks:
             yield (kk, *one(kk, how))
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     inner = dataclasses.replace(how, split=False)  # the k already share the cores
-    with ThreadPoolExecutor(threads) as pool:
-        futures = {kk: pool.submit(one, kk, inner) for kk in sorted(ks, reverse=True)}
+    futures = {kk: shared_pool().submit(one, kk, inner) for kk in sorted(ks, reverse=True)}
+    try:
         for kk in ks:
             yield (kk, *futures[kk].result())
+    finally:  # an error (or an abandoned generator) drops the k not yet started
+        for future in futures.values():
+            future.cancel()
