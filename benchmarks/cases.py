@@ -7,6 +7,7 @@ so that the parent can pass them on the command line as JSON.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,28 @@ def grid_ours(spec: dict[str, Any]) -> dict[str, Any]:
         "tot_withinss": m.result.frame["tot_withinss"].to_list(),
         "rows": frame.height,
         "data_mb": frame.estimated_size() / 2**20,
+        "traced_peak_mb": _traced_peak_mb(lambda: grid(frame)),
     }
+
+
+def _traced_peak_mb(call: Callable[[], Any]) -> float:
+    """Peak of the memory Python and numpy allocate during one more (untimed) call, over what was
+    allocated before it (tracemalloc): the call's live working set, free of the allocator's
+    retention and thread stacks that make the resident-size peak noisy on small data. Every array
+    the grid makes is a numpy array, so it is traced; scikit-learn's Cython buffers would not be,
+    so this is measured on our side only and is information, not the bar."""
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del result
+    return (peak - before) / 2**20
 
 
 def grid_sklearn(spec: dict[str, Any]) -> dict[str, Any]:

@@ -126,6 +126,8 @@ def _row(c: dict[str, Any]) -> tuple[str, ...]:
         speedup = f"{m['speedup_full_grid']:.1f}x (fits {m['speedup_fits_only']:.1f}x)"
         quality = f"worst {m['worst_rel_diff']:+.1e} (k={m['worst_k']})"
         mem += f" ({m['memory_factor']:.1f}x data)"
+        if "traced_peak_mb" in ours:
+            mem += f"; traced {ours['traced_peak_mb'] / base['data_mb']:.1f}x"
     elif c["section"] == "silhouette":
         speedup, quality = f"{m['speedup']:.1f}x", f"|diff| {m['abs_diff']:.1e}"
         mem += f" (sk +{base['peak_delta_mb']:.0f})"
