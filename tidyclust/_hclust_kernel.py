@@ -47,7 +47,7 @@ def _euclidean(X, D):
             D[j, i] = D[i, j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _update(code, dik, djk, dij, mi, mj, mk):
     """Lance–Williams update of the dissimilarity between k and the union of i and j."""
     if code == 1 or code == 8:
@@ -65,7 +65,7 @@ def _update(code, dik, djk, dij, mi, mj, mk):
     return (mi * dik + mj * djk - mi * mj * dij / (mi + mj)) / (mi + mj)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _nearest_right(D, flag, i, inf, jj):
     """Nearest flagged neighbour of ``i`` among j > i (first minimum); ``jj`` kept if none."""
     dmin = inf

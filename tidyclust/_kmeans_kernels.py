@@ -49,7 +49,7 @@ def _sqdist(X, i, C, cl, p):
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _transfer(X, i, C, l1, l2, nc, an1, an2, p):
     """Move point ``i`` from cluster ``l1`` to ``l2``; update centers and the n/(n±1) factors."""
     al1 = float(nc[l1])
@@ -239,7 +239,7 @@ def _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter):
     return it, ifault
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _centers_from_labels(X, labels, C, nc):
     """Unweighted cluster means in kmns.f's order (sum rows in order, then divide)."""
     m, p = X.shape
@@ -364,7 +364,7 @@ def _weighted_centers(X, w, labels, C, nc, wsum):
         wsum[cl] = _weight(w, arg)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _record(s, total, C, ic1, wss, nc, it, status, tot, finals, b_lab, b_C, b_wss, b_nc, b_meta):
     """Store start s's total and final centers; keep its fit if it is the best so far (ties: the
     earlier start). ``b_meta`` = [best start (-1: none yet), its iter, its status]."""
@@ -385,7 +385,7 @@ def _record(s, total, C, ic1, wss, nc, it, status, tot, finals, b_lab, b_C, b_ws
                 b_C[cl, j] = C[cl, j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _copy_start(inits, s, C):
     for cl in range(C.shape[0]):
         for j in range(C.shape[1]):
