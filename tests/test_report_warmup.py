@@ -38,6 +38,13 @@ def test_the_tasks_compile_every_kernel_signature_a_report_uses(songs_path: Path
     assert new == {}, "kernel signatures a report compiles that no _warmup task compiles"
 
 
+def test_each_task_is_keyed_by_a_compiled_kernel() -> None:
+    # a Python wrapper in TASKS has no numba cache: _cached would call it cached, its task never ran
+    from numba.core.registry import CPUDispatcher
+
+    assert all(isinstance(kernel, CPUDispatcher) for kernel, _ in _warmup.TASKS)
+
+
 def test_warm_cache_forks_nothing() -> None:
     for _, task in _warmup.TASKS:  # compiled (and cached) here, if they were not already
         task()

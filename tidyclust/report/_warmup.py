@@ -1,11 +1,12 @@
 """Compile the report's numba kernels on both cores when numba's cache is cold.
 
-On a cold cache (the first report after installing) compiling the kernels is most of the run: about
-17 s on one core. The kernels compile independently of each other, and numba writes each one to its
-on-disk cache (``cache=True``), where another process finds it. So before computing, this process
-and one forked helper take the compile tasks below in turn (a shared counter: the next task not yet
-taken), calling each kernel once on a tiny matrix with the argument types the package passes; the
-helper's kernels are then loaded from the cache when first called here.
+On a cold cache (the first report after installing) compiling the kernels costs about 7 s of CPU,
+as much as the rest of the run. The kernels compile independently of each other, and numba writes
+each one to its on-disk cache (``cache=True``), where another process finds it. So before
+computing, this process and one forked helper take the compile tasks below in turn (a shared
+counter: the next task not yet taken), calling each kernel once on a tiny matrix with the argument
+types the package passes; the helper's kernels are then loaded from the cache when first called
+here.
 
 The tasks only compile: no number of the report comes from them. If a kernel's signature changes
 and a task no longer matches it, the report is as slow as without this module, not wrong (the
@@ -80,13 +81,14 @@ def _hclust() -> None:
     hkern.agglomerate(hkern.euclidean(_matrix()), hkern.LINKAGE_CODES["ward.D2"])
 
 
-#: (the kernel whose cache says whether the task is needed, the task), longest first.
+#: (the kernel whose cache says whether the task is needed, the task), longest first. The kernel is
+#: the compiled one (``_segment_table``), not its Python wrapper, which has no cache to ask.
 TASKS: tuple[tuple[Any, Callable[[], None]], ...] = (
     (kern._multistart_hw, _multistart),
-    (hkern.agglomerate, _hclust),
-    (kern.segment_table, _starts),
+    (hkern._agglomerate, _hclust),
+    (kern._segment_table, _starts),
     (skern._rows_kernel, _silhouette),
-    (kern.ch_db, _cluster_stats),
+    (kern._ch_db, _cluster_stats),
     (skern._pair_sums, _gap_dispersion),
 )
 
@@ -110,6 +112,15 @@ def _take_tasks(tasks: list[Callable[[], None]], taken: Any) -> None:
             tasks[index]()
 
 
+def _set_up_numba() -> None:
+    """numba's one-time set-up of its typing and target contexts (about 0.3 s of CPU, otherwise done
+    by the first compile of each process): done before forking, the helper inherits it."""
+    from numba.core.registry import cpu_target
+
+    cpu_target.typing_context.refresh()
+    cpu_target.target_context.refresh()
+
+
 def compile_kernels() -> int:
     """Compile the kernels missing from numba's cache, here and in one forked process; how many tasks.
 
@@ -118,6 +129,8 @@ def compile_kernels() -> int:
     tasks = [task for kernel, task in TASKS if not _cached(kernel)]
     if not tasks or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return 0
+    with contextlib.suppress(Exception):  # numba internals moved: each process sets itself up
+        _set_up_numba()
     ctx = multiprocessing.get_context("fork")
     taken = ctx.Value("i", 0)
     helper = ctx.Process(target=_take_tasks, args=(tasks, taken), daemon=True)
