@@ -124,3 +124,22 @@ def test_fit_of_a_k_not_in_the_grid(blobs: pl.DataFrame) -> None:
     grid = cluster_grid(blobs, [2, 3], method="hclust")
     with pytest.raises(ParameterError, match="k: 5 is not in the grid; fitted k are 2, 3"):
         grid.fit(5)
+
+
+def test_a_forked_child_makes_its_own_grid_pool() -> None:
+    """kmeans_grid's shared thread pool does not survive a fork (its threads are not copied; the
+    report forks figure and gap workers after a grid ran): a child must get a fresh pool whose
+    tasks run, not a copy whose queue nobody serves."""
+    import multiprocessing
+
+    from tidyclust._threads import shared_pool
+
+    assert shared_pool().submit(int, "7").result(timeout=10) == 7  # the parent's pool has threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_run_on_the_shared_pool).get(timeout=60) == 42
+
+
+def _run_on_the_shared_pool() -> int:
+    from tidyclust._threads import shared_pool
+
+    return shared_pool().submit(int, "42").result(timeout=20)

@@ -382,3 +382,32 @@ def test_cli_method_mistakes_exit_2_with_one_line(
     check_one_line(argv[1], proc.returncode, proc.stderr, expected)
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+_FAILING_DRAW = """
+import pandas as pd
+from plotnine import aes, geom_point, ggplot
+from tidyclust.report import _figures
+
+frame = pd.DataFrame({"x": range(3000), "y": range(3000)})
+plot = ggplot(frame, aes("x", "y")) + geom_point()
+items = {str(i): _figures._figure(str(i), "alt", plot) for i in range(4)}
+
+def fails():
+    raise RuntimeError("the rest of the page failed")
+
+try:
+    _figures.draw(items, fails)
+except RuntimeError as error:
+    print(error)
+"""
+
+
+def test_a_failure_while_the_forked_child_draws_is_raised_not_a_hang() -> None:
+    """The figure child writes its PNGs to a pipe; if this process fails before reading them, the
+    error must reach the caller (it once waited forever for a child blocked on a full pipe)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FAILING_DRAW], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "the rest of the page failed"

@@ -41,6 +41,17 @@ _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of the pool's threads (the report forks figure and gap workers):
+    it makes its own pool if it needs one, instead of queueing work nobody would run."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def shared_pool() -> ThreadPoolExecutor:
     """One thread per core, made on first use and kept for the process: a k-grid's tasks run
     there. Reusing the threads (and the allocator arenas and stacks they warmed) keeps a grid

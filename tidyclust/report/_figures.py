@@ -77,8 +77,12 @@ def _claim_and_draw(items: list[Pending], claimed: Any) -> dict[int, tuple[str, 
         drawn[index] = to_data_uri(items[index].plot)
 
 
-def _child_draws(items: list[Pending], claimed: Any, send: Any) -> None:
-    send.send(_claim_and_draw(items, claimed))
+def _child_draws(items: list[Pending], claimed: Any, send: Any, receive: Any) -> None:
+    # The fork copied the read end too: closed here, so that if the parent stops reading (it
+    # failed), this write fails instead of blocking forever on a full pipe.
+    receive.close()
+    with contextlib.suppress(BrokenPipeError):
+        send.send(_claim_and_draw(items, claimed))
     send.close()
 
 
@@ -101,7 +105,7 @@ def draw(
         ctx = multiprocessing.get_context("fork")
         claimed = ctx.Value("i", 0)
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child_draws, args=(items, claimed, send), daemon=True)
+        child = ctx.Process(target=_child_draws, args=(items, claimed, send, receive), daemon=True)
         child.start()
         send.close()
         try:
@@ -109,6 +113,9 @@ def draw(
             drawn = _claim_and_draw(items, claimed)
             with contextlib.suppress(EOFError):  # if the child died, its figures are drawn below
                 drawn |= receive.recv()
+        except BaseException:
+            child.terminate()  # this process failed: its error is what the caller sees, not a hang
+            raise
         finally:
             receive.close()
             child.join()
