@@ -195,6 +195,17 @@ def test_sql_never_uses_the_default_connection(lesson: pl.DataFrame) -> None:
     assert ("songs",) not in tables
 
 
+# The verbs both engines run with the data as their only argument.
+ONE_ARGUMENT_VERBS = (
+    "filter_songs",
+    "filter_steps",
+    "count_by",
+    "select_numeric",
+    "pivot_longer",
+    "feature_summary",
+)
+
+
 def test_every_sql_file_has_a_polars_twin() -> None:
     assert set(sql.query_names()) == {
         "count_by",
@@ -324,14 +335,7 @@ def test_sql_lets_duckdb_read_the_file(songs: pl.DataFrame, tmp_path: Path, suff
     with sql._songs(con, scan.filter(pl.col("popularity") > 0), ["popularity"]):
         assert "PYTHON_ARROW_SCAN" in _plan(con)  # streamed from Polars
     # A path, the untouched scan and the frame give the same answers on both engines.
-    for verb in [
-        "filter_songs",
-        "filter_steps",
-        "count_by",
-        "select_numeric",
-        "pivot_longer",
-        "feature_summary",
-    ]:
+    for verb in ONE_ARGUMENT_VERBS:
         eager = getattr(tidy, verb)(songs)
         for source in (path, str(path), scan):
             _assert_same(verb, getattr(sql, verb)(source), eager)
@@ -365,14 +369,7 @@ def test_derived_lazy_frames_stream_into_duckdb(songs_path: Path, songs: pl.Data
 
     lazy = scan_songs(songs_path).filter(pl.col("release_date") >= 2010)
     eager = songs.filter(pl.col("release_date") >= 2010)
-    for verb in [
-        "filter_songs",
-        "filter_steps",
-        "count_by",
-        "select_numeric",
-        "pivot_longer",
-        "feature_summary",
-    ]:
+    for verb in ONE_ARGUMENT_VERBS:
         _assert_same(verb, getattr(sql, verb)(lazy), getattr(tidy, verb)(eager))
     _assert_same(
         "by_group", sql.feature_summary(lazy, by_group=True), tidy.feature_summary(eager, by_group=True)
