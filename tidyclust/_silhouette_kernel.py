@@ -29,8 +29,9 @@ def _block_distance_sum(
 ) -> float:
     """``total`` plus the sum of Euclidean distances from sorted row ``i`` to sorted rows
     ``lo..hi-1``, a tile of _TILE rows at a time from ``lo`` (a block summed in chunks whose
-    boundaries are multiples of _TILE from its first row, carrying ``total``, gives the same bits
-    as the block summed at once)."""
+    boundaries are multiples of _TILE from its first row, carrying ``total``, adds the same tiles
+    in the same order as the block summed at once; with fastmath's reassociation each caller's
+    compiled copy may still round a tile's sum differently, in the last bits)."""
     p = XT.shape[0]
     for start in range(lo, hi, _TILE):
         m = min(start + _TILE, hi) - start
@@ -126,8 +127,8 @@ def cluster_mean_distances(
     -------
     a, b : float64 (m,), mean distance to the own cluster (0 for a singleton) and the smallest mean
         distance to another cluster; neighbor : int64 (m,), the 0-based code attaining ``b`` (ties go
-        to the smallest code, as ``cluster::silhouette``'s C code ``sildist``). The same bits with
-        ``parallel`` True (numba threads above a size) or False (this thread only, GIL released).
+        to the smallest code, as ``cluster::silhouette``'s C code ``sildist``). ``parallel``: numba
+        threads above a size (True) or this thread only, GIL released (False); the same sums.
     """
     m = rows.shape[0]
     a, b, neighbor = np.zeros(m), np.zeros(m), np.zeros(m, dtype=np.int64)
@@ -260,7 +261,7 @@ def sampled_cluster_distance_sums(
     """Sizes of the k clusters and, for each sampled row, its sum of distances to every cluster.
 
     The same sums as :func:`cluster_mean_distances` forms for those rows (the same block kernel
-    and tiles from each cluster's first row, so the same bits), without sorting a transposed copy
+    and tiles from each cluster's first row; equal up to the last bits), without sorting a transposed copy
     of all the data: each cluster is copied _GATHER_ROWS rows at a time into a small buffer, so the
     extra memory is O(p·(_GATHER_ROWS + m)) whatever n. One thread, releasing the GIL (the k-grid
     runs several k side by side).
