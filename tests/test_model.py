@@ -625,3 +625,17 @@ def test_kmeans_fit_shares_the_fit_mixin() -> None:
 
     fit = kmeans(TOY, 2, columns=["x", "y"], seed=1)
     assert isinstance(fit, FitMixin) and not fit.labels.flags.writeable
+
+
+def test_auto_sample_size_grows_with_the_rows_within_bounds() -> None:
+    """sample_size="auto": every row up to 20,000; then 3 % of the rows, from 10,000 to 30,000."""
+    sizes = {n: model._sample_rows("auto", n) for n in (286, 20_000, 20_001, 100_000, 500_000, 2_000_000)}
+    assert sizes == {
+        286: None,
+        20_000: None,
+        20_001: 10_000,
+        100_000: 10_000,
+        500_000: 15_000,
+        2_000_000: 30_000,
+    }
+    assert model._sample_rows(None, 2_000_000) is None and model._sample_rows(5_000, 4_000) is None

@@ -66,13 +66,17 @@ INITS: tuple[str, ...] = ("k-means++", "random")
 DEFAULT_MAX_ITER = {"hartigan-wong": 10, "lloyd": 300, "elkan": 300}
 # sample_size=: how many of the best sample solutions are refined on all rows. Each refinement is
 # a full-data run (the expensive part on large data). Measured on the benchmark blobs (6 clusters,
-# k = 1..10): at 100k rows two keep every k within 1e-4 of scikit-learn's best of 25 (six seeds);
-# at 1M rows, at k = 7 where optima 1e-4 to 2e-4 apart cannot be told apart on the sample, two
-# missed by up to 1.7e-4 on two seeds of five and four by up to 1.2e-4, at 1.6x the time.
+# k = 1..10) against scikit-learn's best of 25: at 100k rows two keep every k within 1e-4 (six
+# seeds). At 1M rows optima 1e-4 to 2e-4 apart (k = 7) must be told apart on the sample: from a
+# 10,000-row sample two missed by up to 1.7e-4 on two seeds of five (four: 1.2e-4, 1.6x the time);
+# from 30,000 rows two stay within 8.2e-5 on six seeds, for about 15 % more time.
 REFINE = 2
-# sample_size="auto": search on a sample of AUTO_SAMPLE_SIZE rows above AUTO_SAMPLE_MIN_ROWS rows.
+# sample_size="auto": above AUTO_SAMPLE_MIN_ROWS rows, search on AUTO_SAMPLE_FRACTION of the rows,
+# at least AUTO_SAMPLE_SIZE and at most AUTO_SAMPLE_MAX (10,000 rows up to 333,000; 30,000 from 1M).
 AUTO_SAMPLE_MIN_ROWS = 20_000
 AUTO_SAMPLE_SIZE = 10_000
+AUTO_SAMPLE_FRACTION = 0.03
+AUTO_SAMPLE_MAX = 30_000
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows.
 SEGMENT_MAX_ROWS = 20_000
 # Starts are split between threads only when rows x k x starts reaches this (thread start-up and
@@ -350,7 +354,9 @@ def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
 
 def _sample_rows(sample_size: int | str | None, n: int) -> int | None:
     if sample_size == "auto":
-        return AUTO_SAMPLE_SIZE if n > AUTO_SAMPLE_MIN_ROWS else None
+        if n <= AUTO_SAMPLE_MIN_ROWS:
+            return None
+        return int(min(AUTO_SAMPLE_MAX, max(AUTO_SAMPLE_SIZE, AUTO_SAMPLE_FRACTION * n)))
     return sample_size if sample_size is not None and sample_size < n else None
 
 
@@ -605,8 +611,9 @@ def kmeans(
         Search strategy for large data: run the starts on a random sample of ``sample_size`` rows,
         then run the algorithm on all rows from the final centers of the best 2 distinct sample
         solutions, and keep the best. The result is a local optimum of all rows, but the start
-        that would have won on all rows can be missed. ``"auto"`` (default): a 10,000-row sample
-        above 20,000 rows (``AUTO_SAMPLE_SIZE``, ``AUTO_SAMPLE_MIN_ROWS``), every row below.
+        that would have won on all rows can be missed. ``"auto"`` (default): above 20,000 rows
+        a sample of 3 % of the rows, at least 10,000 and at most 30,000 (``AUTO_SAMPLE_*``);
+        every row below.
         ``None`` or ``sample_size >= n``: every start runs on all rows.
     init
         How the random starts are drawn: ``"k-means++"`` (default; greedy k-means++ as
