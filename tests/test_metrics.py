@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -404,19 +405,9 @@ def test_max_se_errors(args, kwargs, match: str) -> None:
 
 
 # --------------------------------------------------------------------------- elbow and suggest_k
-LESSON_K = list(range(1, 11))
-LESSON_WSS = [
-    91283.93,
-    28531.65,
-    12998.66,
-    8486.199,
-    5891.306,
-    4474.431,
-    3812.041,
-    3333.593,
-    2958.381,
-    2713.271,
-]
+# The lesson's published R k-grid (tests/r_oracle/lesson_tot_withinss.json).
+_LESSON_GRID = json.loads((Path(__file__).parent / "r_oracle" / "lesson_tot_withinss.json").read_text())
+LESSON_K, LESSON_WSS = _LESSON_GRID["k"], _LESSON_GRID["tot_withinss"]
 
 
 def test_elbow_lesson_grid_is_3() -> None:

@@ -36,19 +36,8 @@ from tidyclust.model import (
 
 ORACLE = Path(__file__).parent / "r_oracle"
 LESSON_COLUMNS = ["popularity", "danceability", "acousticness", "loudness", "energy"]
-# R 4.2: kmeans(x, k, nstart = 25)$tot.withinss for k = 1..10 on the lesson's 286 rows (unscaled).
-R_TOT_WITHINSS = [
-    91283.93,
-    28531.65,
-    12998.66,
-    8486.199,
-    5891.306,
-    4474.431,
-    3812.041,
-    3333.593,
-    2958.381,
-    2713.271,
-]
+# R: kmeans(x, k, nstart = 25)$tot.withinss for k = 1..10 on the lesson's 286 rows (unscaled).
+R_TOT_WITHINSS = json.loads((ORACLE / "lesson_tot_withinss.json").read_text())["tot_withinss"]
 
 TOY = pl.DataFrame({"x": [0.0, 1.0, 10.0, 11.0], "y": [0.0, 0.0, 5.0, 5.0], "name": ["a", "b", "c", "d"]})
 
