@@ -490,6 +490,90 @@ def multistart(X, w, inits, max_iter, lloyd, n_threads=1):
     return (*best, tot, finals)
 
 
+def hartigan_multistart(X, w, inits, max_pass):
+    """Hartigan's single-point k-means (Hartigan 1975, sec. 4.1; Telgarsky & Vattani 2010) on
+    weighted rows, from every start: the coreset search's kernel (:mod:`tidyclust._coreset`).
+
+    From the nearest-center assignment of ``inits[s]`` (k x p), visit the rows in turn and move a
+    row to another cluster whenever that lowers the weighted within-cluster sum of squares:
+    moving row i (weight w_i) from cluster a to b changes it by
+    ``w_i (W_b / (W_b + w_i) d_b - W_a / (W_a - w_i) d_a)`` (W: cluster weights, d: squared
+    distances to the centers, which are updated at once). Stops after a pass without a move, or
+    after ``max_pass`` passes. Every fixed point is also a fixed point of Lloyd's algorithm, and
+    usually a better one. A start that leaves a cluster empty is marked failed (total ``inf``).
+
+    Returns (tot (nstart,), finals (nstart, k, p)): each start's weighted sum of squares and its
+    final centers."""
+    nstart, k, p = inits.shape
+    tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
+    lab, C, nc, W = np.empty(X.shape[0], np.int32), np.empty((k, p)), np.empty(k, np.int64), np.empty(k)
+    _hartigan_multistart(X, w, inits, max_pass, lab, C, nc, W, tot, finals)
+    return tot, finals
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hartigan_multistart(X, w, inits, max_pass, lab, C, nc, W, tot, finals):
+    n, p = X.shape
+    nstart, k = inits.shape[0], inits.shape[1]
+    for s in range(nstart):
+        _copy_start(inits, s, C)
+        for i in range(n):
+            best, best_d = 0, np.inf
+            for c in range(k):
+                d = _sqdist(X, i, C, c, p)
+                if d < best_d:
+                    best, best_d = c, d
+            lab[i] = best
+        _weighted_means(X, w, lab, C, nc, W)
+        if W.min() <= 0.0:
+            continue
+        for _ in range(max_pass):
+            if _hartigan_pass(X, w, lab, C, W) == 0:
+                break
+        total = 0.0
+        for i in range(n):
+            total += w[i] * _sqdist(X, i, C, lab[i], p)
+        tot[s] = total
+        for c in range(k):
+            for j in range(p):
+                finals[s, c, j] = C[c, j]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _hartigan_pass(X, w, lab, C, W):
+    """One pass of Hartigan's moves over the rows; the number of rows moved."""
+    n, p = X.shape
+    k = C.shape[0]
+    moved = 0
+    for i in range(n):
+        a, wi = lab[i], w[i]
+        if W[a] - wi <= 1e-12 * W[a]:  # the row is its cluster's whole weight: it stays
+            continue
+        cost = _sqdist(X, i, C, a, p) * (W[a] / (W[a] - wi))  # what leaving a saves
+        to = a
+        for b in range(k):
+            if b == a:
+                continue
+            f = W[b] / (W[b] + wi)
+            d = 0.0
+            for j in range(p):  # partial distance: stop once b cannot be cheaper
+                t = X[i, j] - C[b, j]
+                d += t * t
+                if d * f >= cost:
+                    break
+            if d * f < cost:
+                cost, to = d * f, b
+        if to != a:
+            wa, wb = W[a] - wi, W[to] + wi
+            for j in range(p):
+                C[a, j] = (W[a] * C[a, j] - wi * X[i, j]) / wa
+                C[to, j] = (W[to] * C[to, j] + wi * X[i, j]) / wb
+            W[a], W[to] = wa, wb
+            lab[i] = to
+            moved += 1
+    return moved
+
+
 @njit(cache=True, error_model="numpy")
 def floyd_starts(X, pool, draws):
     """Row indices for each start: k distinct positions of ``pool`` by Floyd's sampling

@@ -1,0 +1,138 @@
+"""The mid-size k-means search on summaries of the rows (tidyclust._coreset, Hartigan's method).
+
+Oracles: the summaries' sums (weights add up to the rows, weighted means to the column sums),
+a brute-force check that Hartigan's fixed points admit no improving single-row move, the full
+search (sample_size=None), and scikit-learn's best of 25 starts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+
+from tidyclust import _kmeans_kernels as kern
+from tidyclust import kmeans, kmeans_grid, model
+from tidyclust._coreset import kd_summaries
+from tidyclust.model import grid_seed
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+@pytest.fixture(scope="module")
+def blobs10k() -> np.ndarray:
+    X, _ = make_blobs(10_000, n_features=5, centers=6, random_state=11)
+    return np.ascontiguousarray(X)
+
+
+# --------------------------------------------------------------------------- summaries
+def test_summaries_partition_the_rows(blobs10k: np.ndarray) -> None:
+    for means, sizes in kd_summaries(blobs10k, (256, 2048)):
+        assert means.shape == (sizes.shape[0], 5) and means.flags.c_contiguous
+        assert sizes.min() >= 1 and sizes.sum() == blobs10k.shape[0]
+        np.testing.assert_allclose(sizes @ means, blobs10k.sum(axis=0), rtol=1e-10, atol=1e-8)
+    assert [m.shape[0] for m, _ in kd_summaries(blobs10k, (256, 2048))] == [256, 2048]
+
+
+def test_summaries_do_not_straddle_far_clusters() -> None:
+    """No group mean falls in the empty space between two far-apart clusters (the widest groups
+    are split first)."""
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.normal(0, 1, (3001, 2)), rng.normal(40, 1, (2999, 2))])
+    for means, _ in kd_summaries(X, (64, 512)):
+        nearest = np.minimum(np.linalg.norm(means, axis=1), np.linalg.norm(means - 40, axis=1))
+        assert nearest.max() < 6
+
+
+def test_summaries_of_few_rows_stop_at_the_trees_leaves() -> None:
+    """Asked for more groups than rows: the k-d tree's leaves (one or two rows each)."""
+    X = np.arange(10.0).reshape(5, 2)
+    means, sizes = kd_summaries(X, (8,))[0]
+    assert sizes.sum() == 5 and sizes.max() <= 2 and means.shape[0] == sizes.shape[0] < 8
+    np.testing.assert_allclose(sizes @ means, X.sum(axis=0))
+
+
+# --------------------------------------------------------------------------- Hartigan's method
+def test_hartigan_ends_where_no_single_row_move_helps() -> None:
+    rng = np.random.default_rng(5)
+    X = np.ascontiguousarray(rng.normal(size=(300, 3)))
+    w = rng.uniform(0.5, 4.0, 300)
+    inits = np.ascontiguousarray(X[rng.choice(300, size=(6, 5))])
+    tot, finals = kern.hartigan_multistart(X, w, inits, 100)
+    assert np.isfinite(tot).all()
+    for s in range(inits.shape[0]):
+        C = finals[s]
+        d = ((X[:, None, :] - C[None]) ** 2).sum(axis=2)
+        lab = d.argmin(axis=1)
+        W = np.bincount(lab, weights=w, minlength=5)
+        # the centers are the weighted means of the nearest-center clusters, and tot their cost
+        means = np.stack([np.average(X[lab == c], axis=0, weights=w[lab == c]) for c in range(5)])
+        np.testing.assert_allclose(C, means, rtol=1e-9, atol=1e-9)
+        assert tot[s] == pytest.approx(float(w @ d[np.arange(300), lab]), rel=1e-10)
+        # Hartigan's condition: moving any row to another cluster does not lower the cost
+        own = W[lab] / (W[lab] - w) * d[np.arange(300), lab]
+        other = W[None, :] / (W[None, :] + w[:, None]) * d
+        other[np.arange(300), lab] = np.inf
+        assert (other.min(axis=1) >= own * (1 - 1e-9)).all()
+
+
+def test_hartigan_marks_a_start_that_empties_a_cluster() -> None:
+    X = np.ascontiguousarray(np.arange(12.0).reshape(6, 2))
+    inits = np.ascontiguousarray(np.stack([X[[0, 0, 5]], X[[0, 2, 5]]]))
+    tot, _ = kern.hartigan_multistart(X, np.ones(6), inits, 10)
+    assert tot[0] == np.inf and np.isfinite(tot[1])
+
+
+# --------------------------------------------------------------------------- the search
+def test_auto_search_uses_summaries_only_in_its_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    how, _ = model._resolve(25, 1, None, "hartigan-wong", "auto", "k-means++", True)
+    assert not model._summary_search(how, model.CORESET_MIN_ROWS, None)
+    assert model._summary_search(how, model.CORESET_MIN_ROWS + 1, None)
+    assert model._summary_search(how, model.AUTO_SAMPLE_MIN_ROWS, None)
+    assert not model._summary_search(how, model.AUTO_SAMPLE_MIN_ROWS + 1, None)
+    assert not model._summary_search(how, 10_000, np.ones(10_000))  # weighted: every row
+    for other in ({"sample_size": None}, {"sample_size": 5_000}, {"init": "random"}):
+        assert not model._summary_search(model.dataclasses.replace(how, **other), 10_000, None)
+
+
+def test_auto_search_finds_the_clusters_the_full_search_finds(blobs10k: np.ndarray) -> None:
+    data = pl.DataFrame(blobs10k)
+    for k in (2, 6):
+        auto = kmeans(data, k, seed=3)
+        full = kmeans(data, k, seed=3, sample_size=None)
+        assert same_partition(auto.labels, full.labels)
+        assert auto.tot_withinss == pytest.approx(full.tot_withinss, rel=1e-12)
+
+
+def test_auto_search_is_as_good_as_scikit_learns_loop(blobs10k: np.ndarray) -> None:
+    """Above the 6 true clusters the optima lie close together (scikit-learn's best of 25 itself
+    moves by up to 1.5e-3 with its random_state); the search stays within 1e-4 of it or better."""
+    grid = kmeans_grid(pl.DataFrame(blobs10k), seed=2)
+    ours = np.array(grid.frame["tot_withinss"].to_list())
+    theirs = np.array([KMeans(k, n_init=25, random_state=2).fit(blobs10k).inertia_ for k in range(1, 11)])
+    assert (ours <= theirs * (1 + 1e-4)).all(), ours / theirs - 1
+
+
+def test_grid_fit_equals_kmeans_with_its_seed_on_summaries(blobs10k: np.ndarray) -> None:
+    data = pl.DataFrame(blobs10k)
+    grid = kmeans_grid(data, k=[3, 8], seed=5)
+    for k in (3, 8):
+        single = kmeans(data, k, seed=grid_seed(5, k))
+        assert np.array_equal(grid.fit(k).labels, single.labels)
+        assert grid.fit(k).tot_withinss == single.tot_withinss
+
+
+def test_auto_search_falls_back_to_every_row_when_the_summary_is_too_coarse() -> None:
+    """Rows with only 12 distinct values: the coarse summary can have fewer distinct means than k."""
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(12, 2)) * 10
+    X = values[rng.integers(0, 12, 9_000)]
+    data = pl.DataFrame(X)
+    auto = kmeans(data, 12, seed=4)
+    assert auto.tot_withinss == pytest.approx(0.0, abs=1e-9)
+    assert same_partition(auto.labels, kmeans(data, 12, seed=4, sample_size=None).labels)
