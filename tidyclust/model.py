@@ -84,16 +84,17 @@ AUTO_SAMPLE_SIZE = 10_000
 AUTO_SAMPLE_FRACTION = 0.03
 AUTO_SAMPLE_MAX = 30_000
 # sample_size="auto" from CORESET_MIN_ROWS up to AUTO_SAMPLE_MIN_ROWS rows (unweighted, k-means++
-# starts): the starts run on summaries of the rows (tidyclust._coreset): first on the means of
-# CORESET_CELLS[0] groups of rows, weighted by their sizes; the best CORESET_KEEP[0] distinct
-# solutions go on to CORESET_CELLS[1] groups, and the best CORESET_KEEP[1] of those to all rows.
-# Measured on 10,000 blob rows (6 data seeds x 8 search seeds, k = 1..10): the grid is within 1e-4
-# of scikit-learn's loop (random_state = data seed) or better at every k in 71 % of grids and
-# 96.5 % of the k (the full search: 83 % and 98 %; the loop itself with another random_state: 8 %
-# and 82 %: its own best of 25 moves by up to 1.5e-3 at k = 7..10).
+# starts): the starts run on summaries of the rows (tidyclust._coreset), the means of groups of
+# nearby rows weighted by their sizes: drawn and run on CORESET_CELLS[0] groups, continued on
+# CORESET_CELLS[1]; the best CORESET_REFINE distinct solutions are run on all rows. Measured on
+# 10,000 blob rows (6 data seeds x 8 search seeds, k = 1..10): the grid is within 1e-4 of
+# scikit-learn's loop (random_state = data seed) or better at every k in 88 % of grids and 98.6 %
+# of the k (the full search: 83 % and 98 %; the loop itself with another random_state: 8 % and
+# 82 %, its best of 25 moving by up to 1.5e-3 at k = 7..10). Refining 6 instead: 67 % and 96 %;
+# 10: 90 % and 99 % for 1.6x the time. Coarser first summaries (128, 512 groups) did worse.
 CORESET_MIN_ROWS = 8_192
 CORESET_CELLS = (256, 2048)
-CORESET_KEEP = (12, 8)
+CORESET_REFINE = 8
 CORESET_MAX_PASS = 50
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows.
 SEGMENT_MAX_ROWS = 20_000
@@ -400,22 +401,20 @@ def _summaries(prep: _Prepared) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _summary_inits(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
     """Mid-size search: the k-means++ starts (drawn on the coarse summary) and the principal-axis
-    start run Hartigan's method on the coarse summary, then the best distinct solutions on the
-    fine one; the best CORESET_KEEP[-1] distinct fine solutions become the starts on all rows.
-    None if the summary has fewer than k distinct means."""
-    levels = _summaries(prep)
-    coarse, weights = levels[0]
+    start run Hartigan's method on the coarse summary, then on the fine one; the best
+    CORESET_REFINE distinct fine solutions become the starts on all rows. None if the coarse
+    summary has fewer than k distinct means or every start emptied a cluster."""
+    (coarse, weights), (fine, sizes) = _summaries(prep)
     if kern.count_distinct_rows(coarse, k) < k:
         return None
     inits = _starts(coarse, weights, k, rng, dataclasses.replace(how, pc_start=False), {})
     if how.pc_start:
         inits = np.concatenate([inits, _segment_start(prep.X, k, prep.cache)[None]])
-    for (means, sizes), keep in zip(levels, CORESET_KEEP, strict=True):
-        tot, finals = kern.hartigan_multistart(means, sizes, inits, CORESET_MAX_PASS)
-        inits = _best_distinct(tot, finals, keep)
-        if inits is None:
-            return None
-    return inits
+    tot, finals = kern.hartigan_multistart(coarse, weights, inits, CORESET_MAX_PASS)
+    tot, finals = kern.hartigan_multistart(
+        fine, sizes, np.ascontiguousarray(finals[np.isfinite(tot)]), CORESET_MAX_PASS
+    )
+    return _best_distinct(tot, finals, CORESET_REFINE)
 
 
 def _best_distinct(tot: np.ndarray, finals: np.ndarray, keep: int) -> np.ndarray | None:
