@@ -4,9 +4,17 @@ Memory stays O(n·p): rows are sorted by cluster so every cluster is one contigu
 transposed (p × n) copy of the data, and for each row the distances to a block are formed a tile at a
 time in a small buffer and summed. No n × n matrix is ever built. Rows are spread over threads with
 ``prange``; each thread owns its tile buffer.
+
+Clusters that cannot be a row's neighbour are not summed. By Jensen's inequality (the norm is convex)
+the mean distance from x to a cluster is at least ``||x - mu||``, mu its centroid; so once a row has
+a candidate b, a cluster whose centroid is farther than b (by more than the rounding margin of
+:func:`_margins`) can neither be the neighbour nor tie with it. The sums that are formed are the
+same calls over the same tiles as without the pruning, so every a, b and neighbour is unchanged.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from numba import njit, prange
@@ -73,41 +81,139 @@ def _block_distance_sum(
     return total
 
 
+def _margins(n: int, peak: np.ndarray) -> tuple[float, float]:
+    """(rel, tol) for the pruning test ``bound > best * (1 + rel) + tol``: wide enough that rounding
+    never skips a cluster whose computed mean could be the minimum or tie with it.
+
+    A computed mean is at least (1 - (n + p + 4)·eps) times the exact one: each distance is within
+    about (p + 3) ulps, and a sum of at most n non-negative terms in any order (fastmath
+    reassociates) within n ulps; ``rel`` is that plus 1e-9 to spare (which also covers the bound's
+    own few ulps). A centroid summed over at most n rows is off by at most n·eps·peak[f] in feature
+    f (``peak``: each feature's largest magnitude), which moves the bound by at most
+    n·eps·||peak||; ``tol`` is twice that. It is absolute, so it matters for data far from the
+    origin and where b = 0 (duplicate points)."""
+    p = peak.shape[0]
+    eps = np.finfo(np.float64).eps
+    tol = 2.0 * n * eps * float(np.linalg.norm(peak))
+    # NaN data: no pruning (a NaN tol would end every row's search after one cluster)
+    return 1e-9 + (n + p + 4) * eps, np.inf if np.isnan(tol) else tol
+
+
 @njit(cache=True, nogil=True)
-def _rows_kernel(XT, starts, rows, first, last, a, b, neighbor, buf) -> None:
-    """Fill a, b, neighbor for ``rows[first:last]`` (one thread's share; ``buf``: _TILE floats, its
-    own, passed in because an array allocated here compiles numba's np.empty for it)."""
+def _centroid_distance(XT, col, centroids, c) -> float:
+    """||XT[:, col] - centroids[c]||: a lower bound on the mean distance from that point to cluster
+    c's rows. NaN (a centroid of NaN data) is read as 0, a bound that prunes nothing."""
+    d2 = 0.0
+    for f in range(XT.shape[0]):
+        diff = XT[f, col] - centroids[c, f]
+        d2 += diff * diff
+    d = np.sqrt(d2)
+    return d if d >= 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(key, code, i, h) -> None:
+    """Restore the min-heap order of ``key[:h]`` below position i (``code`` moves along)."""
+    while True:
+        child = 2 * i + 1
+        if child >= h:
+            return
+        if child + 1 < h and key[child + 1] < key[child]:
+            child += 1
+        if key[i] <= key[child]:
+            return
+        key[i], key[child] = key[child], key[i]
+        code[i], code[child] = code[child], code[i]
+        i = child
+
+
+@njit(cache=True, nogil=True)
+def _rows_kernel(XT, starts, centroids, rel, tol, rows, first, last, a, b, neighbor, buf, key, code) -> int:
+    """Fill a, b, neighbor for ``rows[first:last]`` (one thread's share); the number of (row,
+    cluster) distance sums formed. The own cluster is always summed; the others are visited in
+    increasing centroid distance (a min-heap in ``key``/``code``, K entries) until that distance,
+    a lower bound on their mean, exceeds the best mean so far plus the margin (``rel``, ``tol``:
+    :func:`_margins`). Buffers (``buf``: _TILE floats) are the caller's: an array allocated here
+    compiles numba's np.empty for it."""
     K = starts.shape[0] - 1
+    n_sums = 0
     for r in range(first, last):
         i = rows[r]
         own = 0
         while starts[own + 1] <= i:
             own += 1
+        size = starts[own + 1] - starts[own]
+        total = _block_distance_sum(XT, i, starts[own], starts[own + 1], buf)
+        a[r] = total / (size - 1) if size > 1 else 0.0
+        n_sums += 1
+        h = 0
+        for c in range(K):
+            if c != own:
+                key[h] = _centroid_distance(XT, i, centroids, c)
+                code[h] = c
+                h += 1
+        for j in range(h // 2 - 1, -1, -1):
+            _sift_down(key, code, j, h)
         best = np.inf
         best_c = -1
-        for c in range(K):
+        limit = np.inf
+        while h > 0 and key[0] <= limit:
+            c = code[0]
+            h -= 1
+            key[0], code[0] = key[h], code[h]
+            _sift_down(key, code, 0, h)
             lo = starts[c]
             hi = starts[c + 1]
-            total = _block_distance_sum(XT, i, lo, hi, buf)
-            if c == own:
-                size = hi - lo
-                a[r] = total / (size - 1) if size > 1 else 0.0
-            else:
-                mean = total / (hi - lo)
-                if mean < best:
-                    best = mean
-                    best_c = c
+            mean = _block_distance_sum(XT, i, lo, hi, buf) / (hi - lo)
+            n_sums += 1
+            if mean < best or (mean == best and c < best_c):  # ties: the smallest code
+                best = mean
+                best_c = c
+                limit = best * (1.0 + rel) + tol
         b[r] = best
         neighbor[r] = best_c
+    return n_sums
 
 
 @njit(parallel=True, cache=True)
-def _rows_parallel(XT, starts, rows, a, b, neighbor, bufs) -> None:
+def _rows_parallel(XT, starts, centroids, rel, tol, rows, a, b, neighbor, bufs, keys, codes) -> int:
     n = rows.shape[0]
     n_tasks = bufs.shape[0]
+    n_sums = 0
     for task in prange(n_tasks):
         first = task * _ROWS_PER_TASK
-        _rows_kernel(XT, starts, rows, first, min(first + _ROWS_PER_TASK, n), a, b, neighbor, bufs[task])
+        last = min(first + _ROWS_PER_TASK, n)
+        n_sums += _rows_kernel(
+            XT, starts, centroids, rel, tol, rows, first, last, a, b, neighbor,
+            bufs[task], keys[task], codes[task],
+        )  # fmt: skip
+    return n_sums
+
+
+def _cluster_mean_distances(
+    XT: np.ndarray, starts: np.ndarray, rows: np.ndarray, parallel: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`cluster_mean_distances` and the number of (row, cluster) distance sums it formed."""
+    m = rows.shape[0]
+    K = starts.shape[0] - 1
+    a, b, neighbor = np.zeros(m), np.zeros(m), np.zeros(m, dtype=np.int64)
+    sizes = np.diff(starts)
+    centroids = np.array([XT[:, lo:hi].sum(axis=1) for lo, hi in itertools.pairwise(starts)]) / sizes[:, None]
+    rel, tol = _margins(XT.shape[1], np.maximum(XT.max(axis=1), -XT.min(axis=1)))
+    # Small problems run on one thread: starting the thread pool costs more than it saves. So do
+    # callers that already run several of these side by side (parallel=False: the k-grid's threads).
+    if not parallel or m * XT.shape[1] < _PARALLEL_MIN_PAIRS:
+        n_sums = _rows_kernel(
+            XT, starts, centroids, rel, tol, rows, 0, m, a, b, neighbor, np.empty(_TILE), np.empty(K),
+            np.empty(K, np.int64),
+        )  # fmt: skip
+    else:
+        n_tasks = (m + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+        n_sums = _rows_parallel(
+            XT, starts, centroids, rel, tol, rows, a, b, neighbor, np.empty((n_tasks, _TILE)),
+            np.empty((n_tasks, K)), np.empty((n_tasks, K), np.int64),
+        )  # fmt: skip
+    return a, b, neighbor, int(n_sums)
 
 
 def cluster_mean_distances(
@@ -130,17 +236,7 @@ def cluster_mean_distances(
         to the smallest code, as ``cluster::silhouette``'s C code ``sildist``). ``parallel``: numba
         threads above a size (True) or this thread only, GIL released (False); the same sums.
     """
-    m = rows.shape[0]
-    a, b, neighbor = np.zeros(m), np.zeros(m), np.zeros(m, dtype=np.int64)
-    # Small problems run on one thread: starting the thread pool costs more than it saves. So do
-    # callers that already run several of these side by side (parallel=False: the k-grid's threads).
-    if not parallel or m * XT.shape[1] < _PARALLEL_MIN_PAIRS:
-        _rows_kernel(XT, starts, rows, 0, m, a, b, neighbor, np.empty(_TILE))
-    else:
-        _rows_parallel(
-            XT, starts, rows, a, b, neighbor, np.empty(((m + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK, _TILE))
-        )
-    return a, b, neighbor
+    return _cluster_mean_distances(XT, starts, rows, parallel)[:3]
 
 
 @njit(cache=True)
@@ -204,22 +300,80 @@ def _gather_chunk(X, labels, code, r, XT, cap):
 
 
 @njit(cache=True, nogil=True)
-def _sampled_sums(X, labels, k, rows, XT, cap, sums) -> None:
-    """sums[c, j]: the sum of distances from data row ``rows[j]`` to the rows labelled c + 1."""
+def _label_sums(X, labels, out, peak) -> None:
+    """Add each row of ``X`` to ``out[c]``, c + 1 its label (``out``: (k, p) zeros), and set
+    ``peak[f]`` to the largest magnitude of feature f (``peak``: p zeros)."""
     n, p = X.shape
+    for r in range(n):
+        c = labels[r] - 1
+        for f in range(p):
+            out[c, f] += X[r, f]
+            peak[f] = max(peak[f], abs(X[r, f]))
+
+
+@njit(cache=True, nogil=True)
+def _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums) -> None:
+    """sums[c, j] for the sampled rows j in ``active[:n_active]`` (coordinates in XT[:, cap + j]):
+    the sum of distances to the rows labelled c + 1, gathered ``cap`` at a time into the first
+    columns of XT, each chunk's tiles added to the running sum."""
+    if n_active == 0:
+        return
+    for t in range(n_active):
+        sums[c, active[t]] = 0.0
+    n = X.shape[0]
+    r = 0
+    while r < n:
+        size, r = _gather_chunk(X, labels, c + 1, r, XT, cap)
+        for t in range(n_active):
+            j = active[t]
+            sums[c, j] = _block_distance_sum(XT, cap + j, 0, size, buf, sums[c, j])
+
+
+@njit(cache=True, nogil=True)
+def _sampled_sums(
+    X, labels, k, rows, centroids, sizes, rel, tol, XT, cap, sums, buf, nearest, best, active
+) -> None:
+    """sums[c, j]: the sum of distances from data row ``rows[j]`` to the rows labelled c + 1, left
+    as +inf where cluster c cannot be the row's neighbour. A first pass over the clusters sums each
+    row's own cluster and the cluster of its nearest other centroid (so ``best[j]``, an upper bound
+    on b); a second sums each remaining cluster for the rows whose centroid distance, a lower bound
+    on that mean, is within ``best * (1 + rel) + tol`` (:func:`_margins`), lowering ``best`` as it
+    goes. Buffers (``buf``: _TILE floats; ``nearest``, ``best``, ``active``: m) are the caller's."""
+    p = X.shape[1]
     m = rows.shape[0]
     for j in range(m):  # the sampled rows sit after the chunk's columns
         for f in range(p):
             XT[f, cap + j] = X[rows[j], f]
-    buf = np.empty(_TILE)
+        own = labels[rows[j]] - 1
+        nearest[j] = -1
+        nearest_d = np.inf
+        for c in range(k):
+            if c != own:
+                d = _centroid_distance(XT, cap + j, centroids, c)
+                if nearest[j] < 0 or d < nearest_d:
+                    nearest[j] = c
+                    nearest_d = d
     for c in range(k):
+        n_active = 0
         for j in range(m):
-            sums[c, j] = 0.0
-        r = 0
-        while r < n:
-            size, r = _gather_chunk(X, labels, c + 1, r, XT, cap)
-            for j in range(m):
-                sums[c, j] = _block_distance_sum(XT, cap + j, 0, size, buf, sums[c, j])
+            if labels[rows[j]] - 1 == c or nearest[j] == c:
+                active[n_active] = j
+                n_active += 1
+        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums)
+    for j in range(m):
+        best[j] = sums[nearest[j], j] / sizes[nearest[j]] if nearest[j] >= 0 else np.inf
+    for c in range(k):
+        n_active = 0
+        for j in range(m):
+            if c == labels[rows[j]] - 1 or c == nearest[j]:
+                continue  # summed in the first pass
+            if _centroid_distance(XT, cap + j, centroids, c) <= best[j] * (1.0 + rel) + tol:
+                active[n_active] = j
+                n_active += 1
+        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums)
+        for t in range(n_active):
+            j = active[t]
+            best[j] = min(best[j], sums[c, j] / sizes[c])
 
 
 @njit(cache=True, nogil=True)
@@ -258,7 +412,8 @@ def sorted_positions_to_rows(labels, k, positions):
 def sampled_cluster_distance_sums(
     X: np.ndarray, labels: np.ndarray, k: int, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sizes of the k clusters and, for each sampled row, its sum of distances to every cluster.
+    """Sizes of the k clusters and, for each sampled row, its sum of distances to its own cluster
+    and to every cluster that could be its neighbour.
 
     The same sums as :func:`cluster_mean_distances` forms for those rows (the same block kernel
     and tiles from each cluster's first row; equal up to the last bits), without sorting a transposed copy
@@ -274,12 +429,21 @@ def sampled_cluster_distance_sums(
 
     Returns
     -------
-    sizes : (k,) int64; sums : (m, k) float64, column c for cluster c + 1.
+    sizes : (k,) int64; sums : (m, k) float64, column c for cluster c + 1; +inf where the
+        centroid bound shows that cluster cannot be the row's neighbour (so ``(sums / sizes)``
+        without the own column still has the row's b as its minimum).
     """
-    m = rows.shape[0]
+    m, p = rows.shape[0], X.shape[1]
     sizes = np.bincount(labels, minlength=k + 1)[1:].astype(np.int64)
+    centroids, peak = np.zeros((k, p)), np.zeros(p)
+    _label_sums(X, labels, centroids, peak)
+    centroids /= sizes[:, None]
+    rel, tol = _margins(X.shape[0], peak)
     cap = int(min(_GATHER_ROWS, sizes.max()))
-    XT = np.empty((X.shape[1], cap + m))
-    sums = np.empty((k, m))
-    _sampled_sums(X, labels, k, rows.astype(np.int64), XT, cap, sums)
+    XT = np.empty((p, cap + m))
+    sums = np.full((k, m), np.inf)
+    _sampled_sums(
+        X, labels, k, rows.astype(np.int64), centroids, sizes, rel, tol, XT, cap, sums, np.empty(_TILE),
+        np.empty(m, np.int64), np.empty(m), np.empty(m, np.int64),
+    )  # fmt: skip
     return sizes, np.ascontiguousarray(sums.T)

@@ -1,0 +1,148 @@
+"""The silhouette kernels skip clusters whose centroid is farther than the best mean distance so far
+(a lower bound on their mean distance): a, b and the neighbour must be those of summing every
+cluster, here a brute force over scipy's distances, and the pruning must actually skip work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from tidyclust import _silhouette_kernel as sk
+
+
+def _blobs(rng: np.random.Generator, k: int, p: int, per: int, spread: float = 10.0):
+    centers = rng.normal(size=(k, p)) * spread
+    lab = np.repeat(np.arange(k), per)
+    return centers[lab] + rng.normal(size=(k * per, p)), lab
+
+
+def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(X, 0-based codes) for each case; every code 0..K-1 present."""
+    rng = np.random.default_rng(2024)
+    cases = {f"blobs k={k}": _blobs(rng, k, 5, 120) for k in range(2, 11)}
+    cases["overlapping"] = (rng.normal(size=(700, 3)), rng.integers(0, 6, 700))
+    cases["overlapping blobs"] = _blobs(rng, 8, 2, 90, spread=1.0)
+    X, lab = _blobs(rng, 6, 3, 40)
+    cases["duplicate points"] = (np.repeat(X, 3, axis=0), np.repeat(lab, 3))
+    X, lab = _blobs(rng, 7, 4, 60)
+    lab[[0, 61, 200]] = [7, 8, 9]  # three singleton clusters, near other clusters' rows
+    cases["singletons"] = (X, lab)
+    cases["1 feature"] = _blobs(rng, 9, 1, 80)
+    cases["20 features"] = _blobs(rng, 10, 20, 50)
+    X, lab = _blobs(rng, 8, 3, 60)
+    cases["far from the origin"] = (X + 1e6, lab)
+    # Integer points on a line: every distance and sum is exact, so the mean distances from the
+    # middle rows to clusters 1 and 2 (and to 0 and 3) tie exactly; the smallest code must win.
+    line = np.array([-12, -11, -10, -2, -1, 1, 2, 10, 11, 12, 0, 0], dtype=float)[:, None]
+    cases["ties"] = (line, np.array([0, 0, 0, 1, 1, 2, 2, 3, 3, 3, 4, 4]))
+    return cases
+
+
+CASES = _cases()
+
+
+def _brute(X: np.ndarray, lab: np.ndarray):
+    """a, b, neighbour and the (n, K) distance sums, from every pairwise distance."""
+    n, K = lab.shape[0], lab.max() + 1
+    sizes = np.bincount(lab, minlength=K)
+    sums = np.column_stack([cdist(X, X[lab == c]).sum(axis=1) for c in range(K)])
+    own = sums[np.arange(n), lab]
+    a = np.where(sizes[lab] > 1, own / np.maximum(sizes[lab] - 1, 1), 0.0)
+    means = sums / sizes
+    means[np.arange(n), lab] = np.inf
+    return a, means.min(axis=1), means.argmin(axis=1), sums
+
+
+def _sorted_layout(X: np.ndarray, lab: np.ndarray):
+    order = np.argsort(lab, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(np.bincount(lab)))).astype(np.int64)
+    return order, np.ascontiguousarray(X[order].T), starts
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("name", list(CASES))
+def test_pruned_row_kernel_equals_every_cluster_summed(
+    monkeypatch: pytest.MonkeyPatch, name: str, parallel: bool
+) -> None:
+    if parallel:  # the threaded path at any size
+        monkeypatch.setattr(sk, "_PARALLEL_MIN_PAIRS", 0)
+    X, lab = CASES[name]
+    order, XT, starts = _sorted_layout(X, lab)
+    a, b, nb, n_sums = sk._cluster_mean_distances(XT, starts, np.arange(X.shape[0], dtype=np.int64), parallel)
+    ra, rb, rnb, _ = _brute(X, lab)
+    np.testing.assert_allclose(a, ra[order], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(b, rb[order], rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(nb, rnb[order])
+    assert X.shape[0] <= n_sums <= X.shape[0] * (starts.shape[0] - 1)
+    # the public wrapper returns the same
+    public = sk.cluster_mean_distances(XT, starts, np.arange(X.shape[0], dtype=np.int64), parallel=parallel)
+    for x, y in zip(public, (a, b, nb), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("gather", [512, None])
+@pytest.mark.parametrize("name", list(CASES))
+def test_pruned_sampled_sums_keep_every_possible_neighbour(
+    monkeypatch: pytest.MonkeyPatch, name: str, gather: int | None
+) -> None:
+    """Own sums always formed, formed sums equal to the brute force's, and what
+    model._silhouette_sample reads from them unchanged: a, b (the row-wise min of sums / sizes
+    without the own column, skipped clusters +inf) and its argmin (ties to the smallest code)."""
+    if gather is not None:  # clusters gathered in chunks
+        monkeypatch.setattr(sk, "_GATHER_ROWS", gather)
+    X, lab = CASES[name]
+    n = X.shape[0]
+    rows = np.random.default_rng(5).choice(n, size=min(n, 300), replace=False).astype(np.int64)
+    sizes, sums = sk.sampled_cluster_distance_sums(X, (lab + 1).astype(np.int32), int(lab.max()) + 1, rows)
+    ra, rb, rnb, rsums = _brute(X, lab)
+    own = lab[rows]
+    m = np.arange(rows.shape[0])
+    formed = np.isfinite(sums)
+    assert formed[m, own].all()
+    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=1e-12, atol=0)
+    a = np.where(sizes[own] > 1, sums[m, own] / np.maximum(sizes[own] - 1, 1), 0.0)
+    np.testing.assert_allclose(a, ra[rows], rtol=1e-12, atol=0)
+    means = sums / sizes
+    means[m, own] = np.inf
+    np.testing.assert_allclose(means.min(axis=1), rb[rows], rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(means.argmin(axis=1), rnb[rows])
+
+
+def test_the_absolute_margin_keeps_a_tie_that_centroid_rounding_would_hide(monkeypatch) -> None:
+    """Row 0 (0.1) is at distance 0 from clusters 1 (three copies of 0.1) and 2 (one copy): a tie
+    that goes to code 1. Cluster 1's centroid, 0.3000...04 / 3, is 1.4e-17 from 0.1, so a bound
+    compared with b = 0 without the absolute margin of _margins would skip it and report code 2."""
+    X = np.array([[0.1], [5.0], [5.1], [0.1], [0.1], [0.1], [0.1]])
+    lab = np.array([0, 0, 0, 1, 1, 1, 2])
+    _, XT, starts = _sorted_layout(X, lab)
+    rows = np.arange(7, dtype=np.int64)
+    labels = (lab + 1).astype(np.int32)
+
+    def neighbours() -> tuple[int, bool]:
+        _, b, nb, _ = sk._cluster_mean_distances(XT, starts, rows, False)
+        _, sums = sk.sampled_cluster_distance_sums(X, labels, 3, rows)
+        assert b[0] == 0.0
+        return int(nb[0]), bool(np.isfinite(sums[0, 1]))
+
+    assert neighbours() == (1, True)
+    monkeypatch.setattr(sk, "_margins", lambda n, peak: (0.0, 0.0))
+    assert neighbours() == (2, False)
+
+
+def test_the_pruning_skips_most_clusters_on_separated_blobs() -> None:
+    """With k = 10 separated blobs a row sums its own cluster and about one other, not all ten; with
+    k = 2 there is nothing to skip."""
+    rng = np.random.default_rng(11)
+    for k in (2, 10):
+        X, lab = _blobs(rng, k, 5, 300)
+        n = X.shape[0]
+        _, XT, starts = _sorted_layout(X, lab)
+        n_sums = sk._cluster_mean_distances(XT, starts, np.arange(n, dtype=np.int64), False)[3]
+        rows = rng.choice(n, size=500, replace=False).astype(np.int64)
+        _, sums = sk.sampled_cluster_distance_sums(X, (lab + 1).astype(np.int32), k, rows)
+        if k == 2:
+            assert n_sums == 2 * n and np.isfinite(sums).all()
+        else:
+            assert n_sums <= 0.3 * n * k
+            assert np.isfinite(sums).mean() <= 0.3
