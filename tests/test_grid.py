@@ -143,3 +143,46 @@ def _run_on_the_shared_pool() -> int:
     from tidyclust._threads import shared_pool
 
     return shared_pool().submit(int, "42").result(timeout=20)
+
+
+def test_kmeans_grid_threads_change_nothing_but_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grid's k run side by side (this thread and the pool's) or one after another: the same
+    fits and rows, handed over in the order of k, with progress after each."""
+    from tidyclust import model
+
+    data = pl.DataFrame(np.random.default_rng(4).normal(size=(400, 3)))
+    ks = [5, 2, 9, 1, 7, 3]
+
+    def run(min_work: int) -> tuple[pl.DataFrame, list[tuple[int, int, int]]]:
+        monkeypatch.setattr(model, "GRID_PARALLEL_MIN_WORK", min_work)
+        calls: list[tuple[int, int, int]] = []
+        grid = kmeans_grid(data, ks, seed=8, progress=lambda *a: calls.append(a))
+        return grid.frame.drop("seconds"), calls
+
+    serial, serial_calls = run(10**12)
+    threaded, threaded_calls = run(0)
+    assert serial.equals(threaded)
+    assert serial_calls == threaded_calls == [(i + 1, len(ks), k) for i, k in enumerate(ks)]
+
+
+def test_kmeans_grid_error_in_one_k_is_raised_and_the_rest_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tidyclust import model
+
+    monkeypatch.setattr(model, "GRID_PARALLEL_MIN_WORK", 0)
+    fit_quiet = model._fit_quiet
+    started: list[int] = []
+
+    def failing(prep, k, seed, how):
+        started.append(k)
+        if k == 6:
+            raise RuntimeError("k = 6 failed")
+        return fit_quiet(prep, k, seed, how)
+
+    monkeypatch.setattr(model, "_fit_quiet", failing)
+    data = pl.DataFrame(np.random.default_rng(4).normal(size=(300, 2)))
+    with pytest.raises(RuntimeError, match="k = 6 failed"):
+        kmeans_grid(data, range(1, 9), seed=1)
+    assert 6 in started
+    # the shared pool is free again: a later grid runs every k
+    monkeypatch.setattr(model, "_fit_quiet", fit_quiet)
+    assert kmeans_grid(data, range(1, 9), seed=1).frame.height == 8
