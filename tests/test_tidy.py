@@ -79,6 +79,22 @@ def test_select_numeric_and_pivot_longer(lesson: pl.DataFrame) -> None:
     assert long.get_column("artist_top_genre")[12] == lesson.get_column("artist_top_genre")[1]
 
 
+def test_pivot_longer_keeps_missing_values_and_nan_apart() -> None:
+    frame = pl.DataFrame(
+        {"artist_top_genre": ["a", None, "b"], "x": [1.0, None, 3.0], "y": [float("nan"), 5.0, None]}
+    )
+    long = tidy.pivot_longer(frame)
+    expected = pl.DataFrame(
+        {
+            "artist_top_genre": ["a", "a", None, None, "b", "b"],
+            "feature_names": ["x", "y"] * 3,
+            "values": [1.0, float("nan"), None, 5.0, 3.0, None],
+        }
+    )
+    assert long.equals(expected)
+    assert long.get_column("values").is_nan().to_list() == [False, True, None, False, False, None]
+
+
 def test_feature_summary_against_numpy(lesson: pl.DataFrame) -> None:
     summary = tidy.feature_summary(lesson)
     assert summary.get_column("feature_names").to_list() == LESSON_FEATURES
