@@ -1,4 +1,5 @@
-"""The mid-size k-means search on summaries of the rows (tidyclust._coreset, Hartigan's method).
+"""The opt-in k-means search on summaries of the rows (sample_size="summary": tidyclust._coreset,
+Hartigan's method).
 
 Oracles: the summaries' sums (weights add up to the rows, weighted means to the column sums),
 a brute-force check that Hartigan's fixed points admit no improving single-row move, the full
@@ -16,6 +17,7 @@ from sklearn.datasets import make_blobs
 from tidyclust import _kmeans_kernels as kern
 from tidyclust import kmeans, kmeans_grid, model
 from tidyclust._coreset import kd_summaries
+from tidyclust.errors import ParameterError
 from tidyclust.model import grid_seed
 
 
@@ -89,30 +91,53 @@ def test_hartigan_marks_a_start_that_empties_a_cluster() -> None:
 
 
 # --------------------------------------------------------------------------- the search
-def test_auto_search_uses_summaries_only_in_its_range(monkeypatch: pytest.MonkeyPatch) -> None:
-    how, _ = model._resolve(25, 1, None, "hartigan-wong", "auto", "k-means++", True)
-    assert not model._summary_search(how, model.CORESET_MIN_ROWS, None)
-    assert model._summary_search(how, model.CORESET_MIN_ROWS + 1, None)
-    assert model._summary_search(how, model.AUTO_SAMPLE_MIN_ROWS, None)
-    assert not model._summary_search(how, model.AUTO_SAMPLE_MIN_ROWS + 1, None)
-    assert not model._summary_search(how, 10_000, np.ones(10_000))  # weighted: every row
-    for other in ({"sample_size": None}, {"sample_size": 5_000}, {"init": "random"}):
-        assert not model._summary_search(model.dataclasses.replace(how, **other), 10_000, None)
+def test_summary_search_is_opt_in() -> None:
+    def how(**options: object) -> model._Search:
+        return model._resolve(
+            25, 1, None, "hartigan-wong", options.get("sample_size", "summary"), "k-means++", True
+        )[0]
+
+    assert model._summary_search(how(), model.CORESET_CELLS[-1] + 1)
+    assert not model._summary_search(how(), model.CORESET_CELLS[-1])  # no smaller than a summary: every row
+    for other in ("auto", None, 5_000):
+        assert not model._summary_search(how(sample_size=other), 15_000)
 
 
-def test_auto_search_finds_the_clusters_the_full_search_finds(blobs10k: np.ndarray) -> None:
+def test_auto_searches_every_row_up_to_20000_rows(blobs10k: np.ndarray) -> None:
+    data = pl.DataFrame(blobs10k)
+    auto, full = kmeans(data, 8, seed=3), kmeans(data, 8, seed=3, sample_size=None)
+    assert np.array_equal(auto.labels, full.labels) and auto.tot_withinss == full.tot_withinss
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"init": "random"}, r"sample_size: 'summary' draws k-means\+\+ starts .* not init='random'"),
+        ({"algorithm": "lloyd", "weights": np.ones(10_000)}, r"sample_size: 'summary' summarises unweighted"),
+        (
+            {"sample_size": "summaries"},
+            r"sample_size: expected an integer, got 'summaries'; or 'auto', 'summary'",
+        ),
+    ],
+)
+def test_summary_search_bad_options_are_named(blobs10k: np.ndarray, options: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        kmeans(pl.DataFrame(blobs10k), 3, **{"sample_size": "summary", **options})
+
+
+def test_summary_search_finds_the_clusters_the_full_search_finds(blobs10k: np.ndarray) -> None:
     data = pl.DataFrame(blobs10k)
     for k in (2, 6):
-        auto = kmeans(data, k, seed=3)
+        summary = kmeans(data, k, seed=3, sample_size="summary")
         full = kmeans(data, k, seed=3, sample_size=None)
-        assert same_partition(auto.labels, full.labels)
-        assert auto.tot_withinss == pytest.approx(full.tot_withinss, rel=1e-12)
+        assert same_partition(summary.labels, full.labels)
+        assert summary.tot_withinss == pytest.approx(full.tot_withinss, rel=1e-12)
 
 
-def test_auto_search_is_as_good_as_scikit_learns_loop(blobs10k: np.ndarray) -> None:
+def test_summary_search_is_as_good_as_scikit_learns_loop_on_blobs(blobs10k: np.ndarray) -> None:
     """Above the 6 true clusters the optima lie close together (scikit-learn's best of 25 itself
     moves by up to 1.5e-3 with its random_state); the search stays within 1e-4 of it or better."""
-    grid = kmeans_grid(pl.DataFrame(blobs10k), seed=2)
+    grid = kmeans_grid(pl.DataFrame(blobs10k), seed=2, sample_size="summary")
     ours = np.array(grid.frame["tot_withinss"].to_list())
     theirs = np.array([KMeans(k, n_init=25, random_state=2).fit(blobs10k).inertia_ for k in range(1, 11)])
     assert (ours <= theirs * (1 + 1e-4)).all(), ours / theirs - 1
@@ -120,19 +145,19 @@ def test_auto_search_is_as_good_as_scikit_learns_loop(blobs10k: np.ndarray) -> N
 
 def test_grid_fit_equals_kmeans_with_its_seed_on_summaries(blobs10k: np.ndarray) -> None:
     data = pl.DataFrame(blobs10k)
-    grid = kmeans_grid(data, k=[3, 8], seed=5)
+    grid = kmeans_grid(data, k=[3, 8], seed=5, sample_size="summary")
     for k in (3, 8):
-        single = kmeans(data, k, seed=grid_seed(5, k))
+        single = kmeans(data, k, seed=grid_seed(5, k), sample_size="summary")
         assert np.array_equal(grid.fit(k).labels, single.labels)
         assert grid.fit(k).tot_withinss == single.tot_withinss
 
 
-def test_auto_search_falls_back_to_every_row_when_the_summary_is_too_coarse() -> None:
+def test_summary_search_falls_back_to_every_row_when_the_summary_is_too_coarse() -> None:
     """Rows with only 12 distinct values: the coarse summary can have fewer distinct means than k."""
     rng = np.random.default_rng(1)
     values = rng.normal(size=(12, 2)) * 10
     X = values[rng.integers(0, 12, 9_000)]
     data = pl.DataFrame(X)
-    auto = kmeans(data, 12, seed=4)
-    assert auto.tot_withinss == pytest.approx(0.0, abs=1e-9)
-    assert same_partition(auto.labels, kmeans(data, 12, seed=4, sample_size=None).labels)
+    summary = kmeans(data, 12, seed=4, sample_size="summary")
+    assert summary.tot_withinss == pytest.approx(0.0, abs=1e-9)
+    assert same_partition(summary.labels, kmeans(data, 12, seed=4, sample_size=None).labels)

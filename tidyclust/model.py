@@ -31,12 +31,12 @@ Conventions, as in the rest of tidyclust:
   exceeded, "ifault 4", which R also reports on large data), as :class:`KMeansConvergenceWarning`.
 * ``sample_size=`` searches the starts on a random sample and refines the best few on all rows,
   so the answer is still a local optimum of all rows (a search strategy, not an approximation of
-  the fit). ``"auto"`` does this above ``AUTO_SAMPLE_MIN_ROWS`` rows; ``None`` never. From
-  ``CORESET_MIN_ROWS`` rows up to there, ``"auto"`` (k-means++ starts, no weights) searches on
-  summaries of the rows instead (:mod:`tidyclust._coreset`: the means of groups of nearby rows,
-  weighted by their sizes, coarse then fine) with Hartigan's single-row moves, and runs the
-  fit's algorithm on all rows from the best 8 distinct solutions: again a local optimum of all
-  rows.
+  the fit). ``"auto"`` does this above ``AUTO_SAMPLE_MIN_ROWS`` rows; ``None`` never.
+  ``"summary"`` (opt-in) searches on summaries of the rows instead (:mod:`tidyclust._coreset`:
+  the means of groups of nearby rows, weighted by their sizes, coarse then fine) with Hartigan's
+  single-row moves, and runs the fit's algorithm on all rows from the best 8 distinct solutions:
+  again a local optimum of all rows, about 3x faster at 10,000 rows, as good on well-separated
+  clusters but worse on clumpy data (CORESET_CELLS).
 * Large jobs split their starts between threads (``PARALLEL_MIN_WORK``); small ones run on one.
 """
 
@@ -85,16 +85,18 @@ AUTO_SAMPLE_MIN_ROWS = 20_000
 AUTO_SAMPLE_SIZE = 10_000
 AUTO_SAMPLE_FRACTION = 0.03
 AUTO_SAMPLE_MAX = 30_000
-# sample_size="auto" from CORESET_MIN_ROWS up to AUTO_SAMPLE_MIN_ROWS rows (unweighted, k-means++
-# starts): the starts run on summaries of the rows (tidyclust._coreset), the means of groups of
-# nearby rows weighted by their sizes: drawn and run on CORESET_CELLS[0] groups, continued on
-# CORESET_CELLS[1]; the best CORESET_REFINE distinct solutions are run on all rows. Measured on
-# 10,000 blob rows (6 data seeds x 8 search seeds, k = 1..10): the grid is within 1e-4 of
-# scikit-learn's loop (random_state = data seed) or better at every k in 88 % of grids and 98.6 %
-# of the k (the full search: 83 % and 98 %; the loop itself with another random_state: 8 % and
-# 82 %, its best of 25 moving by up to 1.5e-3 at k = 7..10). Refining 6 instead: 67 % and 96 %;
-# 10: 90 % and 99 % for 1.6x the time. Coarser first summaries (128, 512 groups) did worse.
-CORESET_MIN_ROWS = 8_192
+# sample_size="summary" (opt-in; above CORESET_CELLS[-1] rows, else every row): the starts run on
+# summaries of the rows (tidyclust._coreset), the means of groups of nearby rows weighted by their
+# sizes: drawn and run on CORESET_CELLS[0] groups, continued on CORESET_CELLS[1]; the best
+# CORESET_REFINE distinct solutions are run on all rows. Measured at 10,000 rows, k = 1..10, as
+# the share of grids (and of k) within 1e-4 of scikit-learn's loop or better at every k:
+# - blobs (6 data seeds x 8 search seeds): 88 % (98.6 %); every row: 83 % (98 %); the loop against
+#   itself with another random_state: 8 % (82 %). Refining 6 instead: 67 % (96 %); 10: 90 % (99 %)
+#   for 1.6x the time; coarser first summaries (128, 512 groups) did worse. About 3x faster.
+# - the songs-like file (the lesson's rows resampled and jittered: 286 tight clumps), unscaled:
+#   0 % (69 %) against every row's 100 % (100 %), and only 1.5x faster; scaled 0 % (79 %) against
+#   6 % (88 %). The summary's optimum is not that of the rows when the rows come in clumps, and
+#   Hartigan–Wong on all rows cannot move a whole clump. Hence opt-in, not "auto".
 CORESET_CELLS = (256, 2048)
 CORESET_REFINE = 8
 CORESET_MAX_PASS = 50
@@ -365,7 +367,7 @@ def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
     inits = None
     if size is not None:
         inits = _sample_inits(X, w, k, rng, how, size)
-    elif _summary_search(how, n, w):
+    elif _summary_search(how, n):
         inits = _summary_inits(prep, k, rng, how)
     if inits is None:
         inits = _starts(X, w, k, rng, how, prep.cache)
@@ -376,6 +378,8 @@ def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
 
 
 def _sample_rows(sample_size: int | str | None, n: int) -> int | None:
+    if sample_size == "summary":
+        return None
     if sample_size == "auto":
         if n <= AUTO_SAMPLE_MIN_ROWS:
             return None
@@ -383,14 +387,17 @@ def _sample_rows(sample_size: int | str | None, n: int) -> int | None:
     return sample_size if sample_size is not None and sample_size < n else None
 
 
-def _summary_search(how: _Search, n: int, w: np.ndarray | None) -> bool:
-    """Whether the starts are searched on summaries of the rows (see CORESET_MIN_ROWS)."""
-    return (
-        how.sample_size == "auto"
-        and CORESET_MIN_ROWS < n <= AUTO_SAMPLE_MIN_ROWS
-        and w is None
-        and how.init == "k-means++"
-    )
+def _summary_search(how: _Search, n: int) -> bool:
+    """Whether the starts are searched on summaries of the rows (see CORESET_CELLS)."""
+    return how.sample_size == "summary" and n > CORESET_CELLS[-1]
+
+
+def _check_summary(how: _Search, prep: _Prepared) -> None:
+    if how.sample_size == "summary" and prep.w is not None:
+        raise ParameterError(
+            "sample_size: 'summary' summarises unweighted rows; with weights use sample_size=None "
+            "or an integer sample"
+        )
 
 
 def _summaries(prep: _Prepared) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -613,11 +620,18 @@ def _elkan(X, w, inits, max_iter):
 
 def _resolve(nstart, seed, max_iter, algorithm, sample_size, init, pc_start) -> tuple[_Search, int]:
     nstart = check_int(nstart, "nstart", minimum=1, hint="; nstart is the number of random starts")
-    if sample_size is not None and sample_size != "auto":
-        sample_size = check_int(sample_size, "sample_size", minimum=2, hint="; or None to use every row")
+    if sample_size is not None and sample_size not in ("auto", "summary"):
+        sample_size = check_int(
+            sample_size, "sample_size", minimum=2, hint="; or 'auto', 'summary', or None to use every row"
+        )
     if init not in INITS:
         raise ParameterError(
             f"init: {init!r} is not a k-means start; choose one of {', '.join(map(repr, INITS))}"
+        )
+    if sample_size == "summary" and init != "k-means++":
+        raise ParameterError(
+            f"sample_size: 'summary' draws k-means++ starts on the summaries, not init={init!r} "
+            "(R's search on rows); use init='k-means++', or sample_size=None"
         )
     if not isinstance(pc_start, (bool, np.bool_)):
         raise ParameterError(f"pc_start: expected True or False, got {pc_start!r}")
@@ -640,7 +654,7 @@ def kmeans(
     max_iter: int | None = None,
     scale: bool = False,
     weights: Sequence[float] | np.ndarray | pl.Series | None = None,
-    sample_size: int | Literal["auto"] | None = "auto",
+    sample_size: int | Literal["auto", "summary"] | None = "auto",
     init: Init = "k-means++",
     pc_start: bool = True,
 ) -> KMeansFit:
@@ -677,9 +691,11 @@ def kmeans(
         solutions, and keep the best. The result is a local optimum of all rows, but the start
         that would have won on all rows can be missed. ``"auto"`` (default): above 20,000 rows
         a sample of 3 % of the rows, at least 10,000 and at most 30,000 (``AUTO_SAMPLE_*``);
-        from 8,193 to 20,000 rows (k-means++ starts, no weights) the starts run on summaries of
-        the rows, 256 then 2,048 weighted group means, and the best 8 distinct solutions on all
-        rows (``CORESET_*``, module docs); every row below.
+        every row below. ``"summary"``: the starts run on summaries of the rows (256, then 2,048
+        group means weighted by their sizes) and the best 8 distinct solutions on all rows
+        (k-means++ starts, no weights; every row up to 2,048 rows): about 3x faster at 10,000
+        rows and as good on well-separated clusters, worse on clumpy data such as many
+        near-duplicate rows (``CORESET_CELLS``).
         ``None`` or ``sample_size >= n``: every start runs on all rows.
     init
         How the random starts are drawn: ``"k-means++"`` (default; greedy k-means++ as
@@ -703,6 +719,7 @@ def kmeans(
     """
     how, seed = _resolve(nstart, seed, max_iter, algorithm, sample_size, init, pc_start)
     prep = _prepare(data, columns, scale, weights, algorithm)
+    _check_summary(how, prep)
     k = _check_k(k, prep.X)
     return _fit_prepared(prep, k, seed, how)
 
@@ -842,7 +859,7 @@ def kmeans_grid(
     max_iter: int | None = None,
     scale: bool = False,
     weights: Sequence[float] | np.ndarray | pl.Series | None = None,
-    sample_size: int | Literal["auto"] | None = "auto",
+    sample_size: int | Literal["auto", "summary"] | None = "auto",
     init: Init = "k-means++",
     pc_start: bool = True,
     progress: Callable[[int, int, int], None] | None = None,
@@ -883,6 +900,7 @@ def kmeans_grid(
     if isinstance(k, (int, np.integer)):
         k = [k]
     prep = _prepare(data, columns, scale, weights, algorithm)
+    _check_summary(how, prep)
     ks = tuple(_check_k(kk, prep.X, "k") for kk in k)
     if not ks:
         raise ParameterError("k: the grid is empty; give at least one k, e.g. range(1, 11)")
@@ -890,7 +908,7 @@ def kmeans_grid(
         raise ParameterError(f"k: the grid repeats a value ({', '.join(map(str, ks))}); give each k once")
     if how.pc_start and _sample_rows(how.sample_size, prep.X.shape[0]) is None and max(ks) > 1:
         _segment_start(prep.X, max(ks), prep.cache)  # one table for every k
-    if _summary_search(how, prep.X.shape[0], prep.w) and max(ks) > 1:
+    if _summary_search(how, prep.X.shape[0]) and max(ks) > 1:
         _summaries(prep)  # once, before the k's threads start
     fits: dict[int, KMeansFit] = {}
     rows = []
