@@ -31,12 +31,12 @@ Conventions, as in the rest of tidyclust:
   exceeded, "ifault 4", which R also reports on large data), as :class:`KMeansConvergenceWarning`.
 * ``sample_size=`` searches the starts on a random sample and refines the best few on all rows,
   so the answer is still a local optimum of all rows (a search strategy, not an approximation of
-  the fit). ``"auto"`` does this above ``AUTO_SAMPLE_MIN_ROWS`` rows; ``None`` never.
-  ``"summary"`` (opt-in) searches on summaries of the rows instead (:mod:`tidyclust._coreset`:
-  the means of groups of nearby rows, weighted by their sizes, coarse then fine) with Hartigan's
-  single-row moves, and runs the fit's algorithm on all rows from the best 8 distinct solutions:
-  again a local optimum of all rows, about 3x faster at 10,000 rows, as good on well-separated
-  clusters but worse on clumpy data (CORESET_CELLS).
+  the fit). ``"auto"`` does this above ``AUTO_SAMPLE_MIN_ROWS`` rows; ``None`` never. From
+  ``CORESET_MIN_ROWS`` rows up to there, ``"auto"`` (k-means++ starts, no weights; or
+  ``"summary"`` at any size) searches on summaries of the rows instead
+  (:mod:`tidyclust._coreset`: the means of groups of nearby rows, weighted by their sizes, coarse
+  then fine) with Hartigan's single-row moves, and runs the fit's algorithm on all rows from the
+  best 8 distinct solutions: again a local optimum of all rows (measurements: CORESET_CELLS).
 * Large jobs split their starts between threads (``PARALLEL_MIN_WORK``); small ones run on one.
 """
 
@@ -85,19 +85,24 @@ AUTO_SAMPLE_MIN_ROWS = 20_000
 AUTO_SAMPLE_SIZE = 10_000
 AUTO_SAMPLE_FRACTION = 0.03
 AUTO_SAMPLE_MAX = 30_000
-# sample_size="summary" (opt-in; above CORESET_CELLS[-1] rows, else every row): the starts run on
-# summaries of the rows (tidyclust._coreset), the means of groups of nearby rows weighted by their
-# sizes: drawn and run on CORESET_CELLS[0] groups, continued on CORESET_CELLS[1]; the best
-# CORESET_REFINE distinct solutions are run on all rows. Measured at 10,000 rows, k = 1..10, as
-# the share of grids (and of k) within 1e-4 of scikit-learn's loop or better at every k:
-# - blobs (6 data seeds x 8 search seeds): 88 % (98.6 %); every row: 83 % (98 %); the loop against
-#   itself with another random_state: 8 % (82 %). Refining 6 instead: 67 % (96 %); 10: 90 % (99 %)
-#   for 1.6x the time; coarser first summaries (128, 512 groups) did worse. About 3x faster.
-# - the songs-like file (the lesson's rows resampled and jittered: 286 tight clumps), unscaled:
-#   0 % (69 %) against every row's 100 % (100 %), and only 1.5x faster; scaled 0 % (79 %) against
-#   6 % (88 %). The summary's optimum is not that of the rows when the rows come in clumps, and
-#   Hartigan–Wong on all rows cannot move a whole clump. Hence opt-in, not "auto".
-CORESET_CELLS = (256, 2048)
+# sample_size="auto" from CORESET_MIN_ROWS up to AUTO_SAMPLE_MIN_ROWS rows (unweighted, k-means++
+# starts), and "summary" at any size above CORESET_CELLS[-1] rows: the starts run on summaries of
+# the rows (tidyclust._coreset), the means of groups of nearby rows weighted by their sizes: drawn
+# and run on CORESET_CELLS[0] groups, continued on CORESET_CELLS[1]; the best CORESET_REFINE
+# distinct solutions are run on all rows. Measured at 10,000-20,000 rows, k = 1..10, against
+# scikit-learn's loop (KMeans(k, n_init=25)) and the search on every row:
+# - 6 data sets (songs-like rows, unscaled and scaled, at 10k and 20k; uniform; anisotropic
+#   blobs; 9 overlapping blobs), 4 seeds each: the mean gap to the best tot_withinss known is
+#   1.6e-4 (every row: 2.0e-4; the loop: 5.8e-4), 1.5-4x faster than every row. The weak spot is
+#   uniform data (6.5e-4 against every row's 3.1e-4 and the loop's 4.8e-4).
+# - blobs (6 data seeds x 8 search seeds): within 1e-4 of the loop or better at every k in 88 % of
+#   grids (every row: 83 %; the loop against itself with another random_state: 8 %).
+# - A coarse summary of 256 groups instead of 1024 was as good on blobs but lost on the
+#   songs-like rows (the lesson's rows resampled and jittered: 286 tight clumps, which 256 groups
+#   merge): within 1e-4 of the loop at every k in 0 of 16 grids, against 16 of 16. Refining 6
+#   instead of 8: 67 % on blobs.
+CORESET_MIN_ROWS = 8_192
+CORESET_CELLS = (1024, 2048)
 CORESET_REFINE = 8
 CORESET_MAX_PASS = 50
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows.
@@ -367,7 +372,7 @@ def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
     inits = None
     if size is not None:
         inits = _sample_inits(X, w, k, rng, how, size)
-    elif _summary_search(how, n):
+    elif _summary_search(how, n, w):
         inits = _summary_inits(prep, k, rng, how)
     if inits is None:
         inits = _starts(X, w, k, rng, how, prep.cache)
@@ -387,9 +392,16 @@ def _sample_rows(sample_size: int | str | None, n: int) -> int | None:
     return sample_size if sample_size is not None and sample_size < n else None
 
 
-def _summary_search(how: _Search, n: int) -> bool:
+def _summary_search(how: _Search, n: int, w: np.ndarray | None) -> bool:
     """Whether the starts are searched on summaries of the rows (see CORESET_CELLS)."""
-    return how.sample_size == "summary" and n > CORESET_CELLS[-1]
+    if how.sample_size == "summary":
+        return n > CORESET_CELLS[-1]
+    return (
+        how.sample_size == "auto"
+        and CORESET_MIN_ROWS < n <= AUTO_SAMPLE_MIN_ROWS
+        and w is None
+        and how.init == "k-means++"
+    )
 
 
 def _check_summary(how: _Search, prep: _Prepared) -> None:
@@ -691,11 +703,10 @@ def kmeans(
         solutions, and keep the best. The result is a local optimum of all rows, but the start
         that would have won on all rows can be missed. ``"auto"`` (default): above 20,000 rows
         a sample of 3 % of the rows, at least 10,000 and at most 30,000 (``AUTO_SAMPLE_*``);
-        every row below. ``"summary"``: the starts run on summaries of the rows (256, then 2,048
-        group means weighted by their sizes) and the best 8 distinct solutions on all rows
-        (k-means++ starts, no weights; every row up to 2,048 rows): about 3x faster at 10,000
-        rows and as good on well-separated clusters, worse on clumpy data such as many
-        near-duplicate rows (``CORESET_CELLS``).
+        from 8,193 to 20,000 rows (k-means++ starts, no weights) the starts run on summaries of
+        the rows, 1,024 then 2,048 group means weighted by their sizes, and the best 8 distinct
+        solutions on all rows (``CORESET_*``, module docs); every row below. ``"summary"``: that
+        search at any size (every row up to 2,048 rows).
         ``None`` or ``sample_size >= n``: every start runs on all rows.
     init
         How the random starts are drawn: ``"k-means++"`` (default; greedy k-means++ as
@@ -908,7 +919,7 @@ def kmeans_grid(
         raise ParameterError(f"k: the grid repeats a value ({', '.join(map(str, ks))}); give each k once")
     if how.pc_start and _sample_rows(how.sample_size, prep.X.shape[0]) is None and max(ks) > 1:
         _segment_start(prep.X, max(ks), prep.cache)  # one table for every k
-    if _summary_search(how, prep.X.shape[0]) and max(ks) > 1:
+    if _summary_search(how, prep.X.shape[0], prep.w) and max(ks) > 1:
         _summaries(prep)  # once, before the k's threads start
     fits: dict[int, KMeansFit] = {}
     rows = []
