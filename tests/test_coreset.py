@@ -160,15 +160,36 @@ def test_grid_fit_equals_kmeans_with_its_seed_on_summaries(blobs10k: np.ndarray)
         assert grid.fit(k).tot_withinss == single.tot_withinss
 
 
-def test_summary_search_falls_back_to_every_row_when_the_summary_is_too_coarse() -> None:
-    """Rows with only 12 distinct values: the coarse summary can have fewer distinct means than k."""
-    rng = np.random.default_rng(1)
-    values = rng.normal(size=(12, 2)) * 10
-    X = values[rng.integers(0, 12, 9_000)]
-    data = pl.DataFrame(X)
-    summary = kmeans(data, 12, seed=4, sample_size="summary")
-    assert summary.tot_withinss == pytest.approx(0.0, abs=1e-9)
-    assert same_partition(summary.labels, kmeans(data, 12, seed=4, sample_size=None).labels)
+@pytest.mark.parametrize("why", ["coarse summary has fewer distinct means than k", "every start failed"])
+def test_summary_search_falls_back_to_every_row(
+    blobs10k: np.ndarray, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    data = pl.DataFrame(blobs10k)
+    every = kmeans(data, 12, seed=4, sample_size=None)
+    taken: list[bool] = []
+    summary_inits = model._summary_inits
+
+    def spy(*args: object) -> np.ndarray | None:
+        inits = summary_inits(*args)
+        taken.append(inits is None)
+        return inits
+
+    monkeypatch.setattr(model, "_summary_inits", spy)
+    if why.startswith("coarse"):
+        monkeypatch.setattr(model, "CORESET_CELLS", (8, 2048))  # 8 group means for 12 clusters
+    else:
+
+        def failed(means: np.ndarray, w: np.ndarray, inits: np.ndarray, max_pass: int) -> tuple:
+            return np.full(inits.shape[0], np.inf), np.zeros_like(inits)
+
+        monkeypatch.setattr(kern, "hartigan_multistart", failed)
+    fit = kmeans(data, 12, seed=4, sample_size="summary")
+    assert taken == [True]  # the summary search gave up, and the rows' own starts ran
+    assert fit.converged and fit.sizes.min() > 0
+    if why.startswith("coarse"):  # given up before drawing: the very starts of sample_size=None
+        assert fit.tot_withinss == every.tot_withinss and np.array_equal(fit.labels, every.labels)
+    else:  # the summaries' draws came first, so other starts of the same search on every row
+        assert fit.tot_withinss == pytest.approx(every.tot_withinss, rel=0.02)
 
 
 def test_summary_search_on_clumpy_rows_is_as_good_as_every_row(songs: pl.DataFrame) -> None:
