@@ -51,12 +51,52 @@ def test_summaries_do_not_straddle_far_clusters() -> None:
         assert nearest.max() < 6
 
 
-def test_summaries_of_few_rows_stop_at_the_trees_leaves() -> None:
-    """Asked for more groups than rows: the k-d tree's leaves (one or two rows each)."""
+def test_summaries_of_few_rows_are_the_rows() -> None:
+    """Asked for more groups than rows: one group per row."""
     X = np.arange(10.0).reshape(5, 2)
     means, sizes = kd_summaries(X, (8,))[0]
-    assert sizes.sum() == 5 and sizes.max() <= 2 and means.shape[0] == sizes.shape[0] < 8
-    np.testing.assert_allclose(sizes @ means, X.sum(axis=0))
+    assert sizes.tolist() == [1.0] * 5
+    np.testing.assert_array_equal(np.sort(means, axis=0), X)
+
+
+def test_groups_of_identical_rows_are_not_split() -> None:
+    """Three distinct values: the cut stops once every group holds one value (a median split
+    may still part equal rows), well short of the 16 groups asked for."""
+    X = np.repeat([[0.0, 1.0], [5.0, 5.0], [9.0, 0.0]], [7, 1, 12], axis=0)
+    means, sizes = kd_summaries(X, (2, 16))[1]
+    assert 3 <= means.shape[0] < 16
+    for value, count in zip(([0.0, 1.0], [5.0, 5.0], [9.0, 0.0]), (7, 1, 12), strict=True):
+        assert sizes[(means == value).all(axis=1)].sum() == count
+
+
+def test_summaries_are_the_kd_tree_nodes_of_scikit_learn(blobs10k: np.ndarray) -> None:
+    """Oracle: scikit-learn's KDTree splits by the same rule (the median of the widest column),
+    so cutting its full tree widest first (node ``rows x radius²``) gives the same groups, as long
+    as the cut stays above the tree's last level (its leaves hold one or two rows and cannot be
+    split; ours split down to single rows)."""
+    from sklearn.neighbors import KDTree
+
+    _, order, nodes, _ = KDTree(blobs10k, leaf_size=1).get_arrays()
+    spread = (nodes["idx_end"] - nodes["idx_start"]) * nodes["radius"] ** 2
+    for m in (16, 100, 512):
+        heap = [0]
+        while len(heap) < m:  # split the widest node; the tree's levels here are all inner nodes
+            node = max(heap, key=lambda i: spread[i])
+            heap.remove(node)
+            heap += [2 * node + 1, 2 * node + 2]
+        assert not nodes["is_leaf"][heap].any()
+        want = {frozenset(order[nodes["idx_start"][i] : nodes["idx_end"][i]].tolist()) for i in heap}
+        means, sizes = kd_summaries(blobs10k, (m,))[0]
+        got = {}
+        for group in want:
+            rows = np.array(sorted(group))
+            got[tuple(np.round(blobs10k[rows].mean(axis=0), 9))] = rows.size
+        assert {tuple(np.round(mu, 9)): size for mu, size in zip(means, sizes, strict=True)} == got
+
+
+def test_summaries_ask_for_ascending_group_counts(blobs10k: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="cells must be ascending positive group counts"):
+        kd_summaries(blobs10k, (2048, 1024))
 
 
 # --------------------------------------------------------------------------- Hartigan's method
@@ -143,12 +183,19 @@ def test_summary_search_finds_the_clusters_the_full_search_finds(blobs10k: np.nd
 
 
 def test_summary_search_is_as_good_as_scikit_learns_loop_on_blobs(blobs10k: np.ndarray) -> None:
-    """Above the 6 true clusters the optima lie close together (scikit-learn's best of 25 itself
-    moves by up to 1.5e-3 with its random_state); the search stays within 1e-4 of it or better."""
-    grid = kmeans_grid(pl.DataFrame(blobs10k), seed=2, sample_size="summary")
-    ours = np.array(grid.frame["tot_withinss"].to_list())
-    theirs = np.array([KMeans(k, n_init=25, random_state=2).fit(blobs10k).inertia_ for k in range(1, 11)])
-    assert (ours <= theirs * (1 + 1e-4)).all(), ours / theirs - 1
+    """Above the 6 true clusters the optima lie close together: scikit-learn's best of 25 moves
+    by up to 1.5e-3 with its random_state, and any one search lands within 1e-4 of another's
+    only most of the time. Over three seeds, the search's mean gap to the best total known is at
+    most the loop's, and no k is more than 5e-4 above the loop with the same seed."""
+    seeds = (1, 2, 3)
+    data = pl.DataFrame(blobs10k)
+    ours = np.array([kmeans_grid(data, seed=s, sample_size="summary").frame["tot_withinss"] for s in seeds])
+    theirs = np.array(
+        [[KMeans(k, n_init=25, random_state=s).fit(blobs10k).inertia_ for k in range(1, 11)] for s in seeds]
+    )
+    best = np.minimum(ours.min(axis=0), theirs.min(axis=0))
+    assert (ours / best - 1).mean() <= (theirs / best - 1).mean(), (ours / best - 1, theirs / best - 1)
+    assert (ours <= theirs * (1 + 5e-4)).all(), ours / theirs - 1
 
 
 def test_grid_fit_equals_kmeans_with_its_seed_on_summaries(blobs10k: np.ndarray) -> None:

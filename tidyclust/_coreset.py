@@ -1,56 +1,174 @@
 """Weighted summaries of the rows for the k-means search on mid-sized data (private).
 
-A k-d tree (scikit-learn's ``KDTree``, split at the median of the widest column down to single
-rows) is cut into ``cells`` groups of rows: starting from the root, the group with the largest
-``rows x radius²`` (a bound on its sum of squares) is split into its two children until there
-are ``cells`` groups. Each group is summarised by its mean, weighted by its row count. For any
-centers, the weighted sum of squares of the means plus the groups' own sums of squares equals
-the rows' sum of squares whenever every group lies wholly in one center's cell, so a search on
-the summaries ranks center sets nearly as all the rows do, at a fraction of the cost.
-Splitting the widest groups first keeps any group from spanning two clusters far apart (its
-mean would then sit where no row is).
+The rows are cut into groups by k-d tree splits (Bentley 1975; the rule of scikit-learn's
+``KDTree``: a group is split at the median of its widest column), made lazily: starting from
+all rows, the group with the largest ``rows x radius²`` (radius: half its bounding box's
+diagonal, so this bounds the group's sum of squares) is split next, until there are ``cells``
+groups. Each group is summarised by its mean, weighted by its row count. For any centers, the
+weighted sum of squares of the means plus the groups' own sums of squares equals the rows' sum of
+squares whenever every group lies wholly in one center's cell, so a search on the summaries ranks
+center sets nearly as all the rows do, at a fraction of the cost. Splitting the widest groups
+first keeps any group from spanning two clusters far apart (its mean would then sit where no row
+is).
+
+Only the splits that are used are made, so the memory is a permutation of the row indices and a
+few numbers per group (a full tree of single-row leaves, as ``KDTree(leaf_size=1)`` builds, holds
+a bounding box per node: about 4x the data).
 """
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
+from numba import njit
 
 __all__ = ["kd_summaries"]
 
 
 def kd_summaries(X: np.ndarray, cells: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each number of groups in ``cells`` (each at most the number of rows), the groups'
-    means ((m, p), C-contiguous) and row counts ((m,) float64), from one tree."""
-    from sklearn.neighbors import KDTree
-
-    tree = KDTree(X, leaf_size=1)
-    _, order, nodes, _ = tree.get_arrays()
-    start, end, leaf = nodes["idx_start"], nodes["idx_end"], nodes["is_leaf"].astype(bool)
-    spread = (end - start) * nodes["radius"] ** 2
-    Xo = X[order]
+    """For each number of groups in ``cells`` (ascending), the groups' means ((m, p),
+    C-contiguous) and row counts ((m,) float64): fewer than m groups only when the rows have
+    fewer than m distinct values (a group of identical rows is never split)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    targets = np.asarray(cells, dtype=np.int64)
+    if targets.size == 0 or np.any(np.diff(targets) <= 0) or targets[0] < 1:
+        raise ValueError(f"cells must be ascending positive group counts, not {cells!r}")
+    idx = np.arange(X.shape[0], dtype=np.int64)
+    bounds = np.empty((targets.size, targets[-1], 2), np.int64)
+    sizes = _cut(X, idx, targets, bounds)
     out = []
-    for m in cells:
-        groups = _cut(spread, leaf, m)
-        groups = groups[np.argsort(start[groups])]  # contiguous row ranges, in row order
-        first = start[groups]
-        counts = (end[groups] - first).astype(np.float64)
-        means = np.add.reduceat(Xo, first, axis=0) / counts[:, None]
-        out.append((np.ascontiguousarray(means), counts))
+    for t in range(targets.size):
+        means, counts = _group_means(X, idx, bounds[t, : sizes[t]])
+        out.append((means, counts))
     return out
 
 
-def _cut(spread: np.ndarray, leaf: np.ndarray, m: int) -> np.ndarray:
-    """Node ids of ``m`` groups covering the rows: split the group of largest ``spread`` first;
-    leaves are never split."""
-    heap = [(-spread[0], 0)]
-    final: list[int] = []
-    while heap and len(heap) + len(final) < m:
-        _, node = heapq.heappop(heap)
-        if leaf[node]:
-            final.append(node)
-            continue
-        for child in (2 * node + 1, 2 * node + 2):
-            heapq.heappush(heap, (-spread[child], child))
-    return np.array(final + [node for _, node in heap], dtype=np.int64)
+@njit(cache=True, inline="always", error_model="numpy")
+def _box(X, idx, start, end):
+    """(rows x half-diagonal², widest column) of the rows ``idx[start:end]``."""
+    p = X.shape[1]
+    widest, width, half2 = 0, -1.0, 0.0
+    for j in range(p):
+        lo, hi = np.inf, -np.inf
+        for r in range(start, end):
+            v = X[idx[r], j]
+            lo = min(lo, v)
+            hi = max(hi, v)
+        if hi - lo > width:  # the first of equally wide columns, as KDTree
+            widest, width = j, hi - lo
+        half2 += (0.5 * (hi - lo)) ** 2
+    return (end - start) * half2, widest
+
+
+@njit(cache=True, error_model="numpy")
+def _cut(X, idx, targets, bounds):
+    """Split groups (ranges of ``idx``, permuted in place) widest first; when there are
+    ``targets[t]`` groups, their (start, end) ranges go to ``bounds[t]``, in row order.
+    Returns the number of groups recorded for each target."""
+    n = X.shape[0]
+    cap = targets[-1]
+    first, last, widest = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64)
+    spread, heap = np.empty(cap), np.empty(cap, np.int64)  # heap: splittable groups, widest on top
+    first[0], last[0] = 0, n
+    spread[0], widest[0] = _box(X, idx, 0, n)
+    groups, top = 1, 0
+    if n > 1 and spread[0] > 0.0:
+        heap[0], top = 0, 1
+    sizes = np.zeros(targets.shape[0], np.int64)
+    is_first = np.zeros(n + 1, np.bool_)
+    for t in range(targets.shape[0]):
+        while groups < targets[t] and top > 0:
+            g = heap[0]
+            top -= 1
+            _sift_down(heap, top, spread, heap[top])
+            a, b = first[g], last[g]
+            mid = a + (b - a) // 2  # KDTree's median split: the lower half by the widest column
+            _select(X, idx, a, b, mid, widest[g])
+            last[g], first[groups], last[groups] = mid, mid, b
+            for h in (g, groups):
+                spread[h], widest[h] = _box(X, idx, first[h], last[h])
+                if last[h] - first[h] > 1 and spread[h] > 0.0:
+                    _sift_up(heap, top, spread, h)
+                    top += 1
+            groups += 1
+        is_first[:] = False
+        for g in range(groups):
+            is_first[first[g]] = True
+        is_first[n] = True
+        g, a = 0, 0
+        for r in range(1, n + 1):
+            if is_first[r]:
+                bounds[t, g, 0], bounds[t, g, 1] = a, r
+                g, a = g + 1, r
+        sizes[t] = groups
+    return sizes
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sift_up(heap, pos, key, g):
+    """Insert group ``g`` at the heap's end ``pos`` (a max-heap on ``key``)."""
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if key[heap[parent]] >= key[g]:
+            break
+        heap[pos] = heap[parent]
+        pos = parent
+    heap[pos] = g
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sift_down(heap, size, key, g):
+    """Put group ``g`` at the root of a heap of ``size`` entries and restore the order."""
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and key[heap[child + 1]] > key[heap[child]]:
+            child += 1
+        if key[heap[child]] <= key[g]:
+            break
+        heap[pos] = heap[child]
+        pos = child
+    if size > 0:
+        heap[pos] = g
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _select(X, idx, lo, hi, kth, j):
+    """Permute ``idx[lo:hi]`` so that the rows before ``kth`` are no larger in column ``j`` than
+    the row at ``kth`` and those after it no smaller (Hoare's selection, as ``nth_element``)."""
+    hi -= 1
+    while lo < hi:
+        v = X[idx[(lo + hi) // 2], j]
+        a, b = lo, hi
+        while a <= b:
+            while X[idx[a], j] < v:
+                a += 1
+            while X[idx[b], j] > v:
+                b -= 1
+            if a <= b:
+                idx[a], idx[b] = idx[b], idx[a]
+                a += 1
+                b -= 1
+        if kth <= b:
+            hi = b
+        elif kth >= a:
+            lo = a
+        else:
+            return
+
+
+@njit(cache=True, error_model="numpy")
+def _group_means(X, idx, ranges):
+    """Means ((m, p)) and row counts ((m,)) of the groups ``idx[start:end]``."""
+    m, p = ranges.shape[0], X.shape[1]
+    means, counts = np.zeros((m, p)), np.empty(m)
+    for g in range(m):
+        start, end = ranges[g, 0], ranges[g, 1]
+        for r in range(start, end):
+            for j in range(p):
+                means[g, j] += X[idx[r], j]
+        counts[g] = end - start
+        for j in range(p):
+            means[g, j] /= counts[g]
+    return means, counts
