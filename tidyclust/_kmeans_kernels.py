@@ -806,8 +806,8 @@ def _segment_cost(cs, cs2, i, j):
 _SEGMENT_STACK = 256
 
 
-def segment_table(Xo, kmax):
-    """Split the rows of ``Xo`` (already ordered, e.g. along the first principal axis) into q
+def segment_table(X, rows, kmax):
+    """Split the rows ``X[rows]`` (in that order, e.g. along the first principal axis) into q
     contiguous segments with the smallest total within-segment sum of squares (all p columns),
     for every q <= kmax: Bellman's (1961) segmentation DP, D[q, j] = min_i D[q-1, i] + cost(i, j).
     Each row q is filled by the divide-and-conquer rule of Ckmeans.1d.dp (Wang & Song 2011): the
@@ -816,27 +816,28 @@ def segment_table(Xo, kmax):
     (very good) heuristic, which is all a start needs. Row q depends only on rows < q, so the
     segments for k do not depend on ``kmax``. Returns B (kmax+1, n+1): B[q, j] = start of the last
     segment of the best q-segmentation of the first j rows (int32)."""
-    n, p = Xo.shape
+    n, p = rows.shape[0], X.shape[1]
     B = np.zeros((kmax + 1, n + 1), np.int32)
     # Explicit stack of (jlo, jhi, ilo, ihi). Each pop pushes two halves of its j range, so the
     # stack never holds more than about twice the depth of the halving (log2 n): a fixed 256
     # entries instead of O(n) (at 10,000 rows the old 4(n + 2) x 4 stack was 1.3 MB).
     stack = np.empty((_SEGMENT_STACK, 4), np.int64)
-    _segment_table(Xo, np.zeros((n + 1, p)), np.zeros((3, n + 1)), stack, B)
+    _segment_table(X, rows, np.zeros((n + 1, p)), np.zeros((3, n + 1)), stack, B)
     return B
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _segment_table(Xo, cs, work, stack, B):
+def _segment_table(X, rows, cs, work, stack, B):
     """Fills ``B`` (kmax + 1, n + 1); ``cs`` (n + 1, p) and ``work`` (3, n + 1) start at 0."""
-    n, p = Xo.shape
+    n, p = rows.shape[0], X.shape[1]
     kmax = B.shape[0] - 1
     cs2, prev, cur = work[0], work[1], work[2]
     for i in range(n):
         s = 0.0
         for c in range(p):
-            cs[i + 1, c] = cs[i, c] + Xo[i, c]
-            s += Xo[i, c] * Xo[i, c]
+            x = X[rows[i], c]
+            cs[i + 1, c] = cs[i, c] + x
+            s += x * x
         cs2[i + 1] = cs2[i] + s
     for j in range(1, n + 1):
         prev[j] = np.inf

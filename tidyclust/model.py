@@ -107,6 +107,7 @@ CORESET_REFINE = 8
 CORESET_MAX_PASS = 50
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows.
 SEGMENT_MAX_ROWS = 20_000
+CENTER_BLOCK = 4_096
 # Starts are split between threads only when rows x k x starts reaches this (thread start-up and
 # a loaded machine cost more than they save on small jobs such as the lesson's 286 rows).
 PARALLEL_MIN_WORK = 4_000_000
@@ -527,14 +528,11 @@ def _segment_start(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
 
 def _segment_centers(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
     if "order" not in cache:
-        Xc = X - X.mean(axis=0)
-        _, vecs = np.linalg.eigh(Xc.T @ Xc)
-        v = vecs[:, -1] * np.sign(vecs[np.argmax(np.abs(vecs[:, -1])), -1])  # sign fixed
-        order = np.argsort(Xc @ v, kind="stable")
+        order = _principal_axis_order(X)
         step = -(-X.shape[0] // SEGMENT_MAX_ROWS)
         cache["order"] = order[step // 2 :: step] if step > 1 else order
     if cache.get("kmax", 0) < k:
-        cache["table"] = kern.segment_table(np.ascontiguousarray(X[cache["order"]]), k)
+        cache["table"] = kern.segment_table(X, cache["order"], k)
         cache["kmax"] = k
     rows, B = cache["order"], cache["table"]
     if X.shape[1] > 1:  # one column: numpy's mean is a pairwise sum, kept below for the same bits
@@ -546,6 +544,17 @@ def _segment_centers(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
         centers[q - 1] = X[rows[i:j]].mean(axis=0)
         j = i
     return centers
+
+
+def _principal_axis_order(X: np.ndarray) -> np.ndarray:
+    """The rows in order of their projection on the first principal axis (sign fixed), the data
+    centred CENTER_BLOCK rows at a time rather than in an n x p copy."""
+    mu = X.mean(axis=0)
+    blocks = [slice(a, a + CENTER_BLOCK) for a in range(0, X.shape[0], CENTER_BLOCK)]
+    cov = sum((Xc := X[b] - mu).T @ Xc for b in blocks)
+    _, vecs = np.linalg.eigh(cov)
+    v = vecs[:, -1] * np.sign(vecs[np.argmax(np.abs(vecs[:, -1])), -1])
+    return np.argsort(np.concatenate([(X[b] - mu) @ v for b in blocks]), kind="stable")
 
 
 def _relabel(lab0: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

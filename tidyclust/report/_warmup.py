@@ -52,7 +52,7 @@ def _starts() -> None:
     X = _matrix()
     kern.count_distinct_rows(X, _K)
     kern.kmeanspp_starts(X, np.empty(0), np.arange(_N), _K, 3, np.full(2, 0.5), np.full((2, _K, 3), 0.5))
-    table = kern.segment_table(X, _K)
+    table = kern.segment_table(X, np.arange(_N), _K)
     kern.segment_means(X, np.arange(_N), table, _K)
     kern.relabel_first_appearance(_labels(), _K)
 
