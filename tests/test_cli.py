@@ -103,3 +103,13 @@ def test_data_command_header_only(songs_path: Path, tmp_path: Path) -> None:
     result = run_cli("data", "--data", str(empty))
     assert result.returncode == 2
     assert "has a header but no rows" in result.stderr
+
+
+def test_import_leaves_out_the_libraries_few_commands_need() -> None:
+    """scikit-learn's metrics and scipy.stats cost about 1 s at start-up (half of `import
+    tidyclust`), paid by every command, even one that only reports a typo; they are imported where
+    used (agreement, the silhouette estimate's interval)."""
+    heavy = "{'sklearn.metrics', 'scipy.stats', 'scipy.optimize'}"
+    code = f"import sys, tidyclust.cli; print(sorted({heavy} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from tidyclust._metric_inputs import check_labels, is_fit
 from tidyclust.errors import ParameterError
@@ -98,6 +96,10 @@ def agreement(labels_or_fit: object, truth: pl.Series | Sequence[str]) -> Agreem
     >>> res.matching.rows()
     [(1, 'b', 2), (2, 'a', 2)]
     """
+    # Imported here, not with the module: with scipy.stats in metrics, half of `import tidyclust`.
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
     raw = labels_or_fit.labels if is_fit(labels_or_fit) else labels_or_fit
     if isinstance(raw, str) or not hasattr(raw, "__len__"):
         raise ParameterError(f"labels_or_fit: expected a fit or a sequence of cluster labels, got {raw!r}")

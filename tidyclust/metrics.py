@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from tidyclust._metric_inputs import check_labels, check_matrix, resolve_rows
 from tidyclust._silhouette_kernel import cluster_mean_distances
@@ -276,6 +275,8 @@ def silhouette_sample(
     s, _ = blocks.widths(positions)
     estimate = float(s.mean())
     se = float(s.std(ddof=1) / np.sqrt(m) * np.sqrt(1 - m / n))
+    from scipy import stats  # imported here: half a second that `import tidyclust` need not pay
+
     half = float(stats.t.ppf(0.5 + confidence / 2, df=m - 1)) * se
     return pl.DataFrame(
         {
