@@ -11,12 +11,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
 from tidyclust import _kmeans_kernels as kern
 from tidyclust import kmeans, kmeans_grid, model
-from tidyclust._coreset import kd_summaries
+from tidyclust._coreset import _heapsort, _select, kd_summaries
 from tidyclust.errors import ParameterError
 from tidyclust.model import grid_seed
 
@@ -59,14 +62,24 @@ def test_summaries_of_few_rows_are_the_rows() -> None:
     np.testing.assert_array_equal(np.sort(means, axis=0), X)
 
 
-def test_groups_of_identical_rows_are_not_split() -> None:
-    """Three distinct values: the cut stops once every group holds one value (a median split
-    may still part equal rows), well short of the 16 groups asked for."""
+def test_identical_rows_share_a_group() -> None:
+    """Rows of equal value stay on one side of every split: three distinct rows, three groups,
+    however many are asked for."""
     X = np.repeat([[0.0, 1.0], [5.0, 5.0], [9.0, 0.0]], [7, 1, 12], axis=0)
     means, sizes = kd_summaries(X, (2, 16))[1]
-    assert 3 <= means.shape[0] < 16
-    for value, count in zip(([0.0, 1.0], [5.0, 5.0], [9.0, 0.0]), (7, 1, 12), strict=True):
-        assert sizes[(means == value).all(axis=1)].sum() == count
+    order = np.argsort(means[:, 0])
+    np.testing.assert_array_equal(means[order], [[0.0, 1.0], [5.0, 5.0], [9.0, 0.0]])
+    assert sizes[order].tolist() == [7.0, 1.0, 12.0]
+
+
+def test_ties_stay_together_at_the_median() -> None:
+    """Column 0 is the widest; its median value 2 is shared by 5 rows, which go together to the
+    lower half, which keeps the two halves nearer even (7 and 3 rows, not 2 and 8)."""
+    X = np.column_stack([[9.0, 1.0, 2.0, 2.0, 4.0, 2.0, 2.0, 0.0, 9.0, 2.0], np.zeros(10)])
+    means, sizes = kd_summaries(X, (2,))[0]
+    order = np.argsort(sizes)
+    assert sizes[order].tolist() == [3.0, 7.0]
+    np.testing.assert_allclose(means[order, 0], [22 / 3, 11 / 7])
 
 
 def test_summaries_are_the_kd_tree_nodes_of_scikit_learn(blobs10k: np.ndarray) -> None:
@@ -92,6 +105,56 @@ def test_summaries_are_the_kd_tree_nodes_of_scikit_learn(blobs10k: np.ndarray) -
             rows = np.array(sorted(group))
             got[tuple(np.round(blobs10k[rows].mean(axis=0), 9))] = rows.size
         assert {tuple(np.round(mu, 9)): size for mu, size in zip(means, sizes, strict=True)} == got
+
+
+column = arrays(np.float64, st.integers(1, 60), elements=st.floats(-5, 5).map(round))  # many ties
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=column, data=st.data())
+def test_select_puts_the_kth_row_between_smaller_and_larger(values: np.ndarray, data: st.DataObject) -> None:
+    X = np.column_stack([np.zeros_like(values), values])
+    lo = data.draw(st.integers(0, values.size - 1))
+    hi = data.draw(st.integers(lo + 1, values.size))
+    kth = data.draw(st.integers(lo, hi - 1))
+    idx = np.arange(values.size)
+    _select(X, idx, lo, hi, kth, 1)
+    assert sorted(idx[lo:hi].tolist()) == list(range(lo, hi))
+    assert idx[:lo].tolist() == list(range(lo)) and idx[hi:].tolist() == list(range(hi, values.size))
+    assert (
+        values[idx[lo:kth]].max(initial=-np.inf)
+        <= values[idx[kth]]
+        <= values[idx[kth + 1 : hi]].min(initial=np.inf)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=column)
+def test_heapsort_sorts_a_range_of_rows(values: np.ndarray) -> None:
+    """The selection's fallback after SELECT_ROUNDS rounds (never reached on ordinary data)."""
+    X = values[:, None]
+    idx = np.arange(values.size)
+    _heapsort(X, idx, 1, values.size, 0)
+    assert idx[0] == 0 and sorted(idx.tolist()) == list(range(values.size))
+    assert (np.diff(values[idx[1:]]) >= 0).all()
+
+
+def test_rows_in_any_order_are_cut_alike() -> None:
+    """Sorted, reversed, or up then down (a middle pivot is then the maximum at every round):
+    the groups do not depend on the rows' order."""
+    rng = np.random.default_rng(9)
+    up = np.arange(3000.0)  # every value twice: ties at every split on column 0
+    X = np.column_stack([np.concatenate([up, up[::-1]]), rng.normal(size=6000)])
+    want = _group_set(X, kd_summaries(X, (64, 512)))
+    for order in (np.argsort(X[:, 0], kind="stable"), np.arange(6000)[::-1], rng.permutation(6000)):
+        assert _group_set(X[order], kd_summaries(X[order], (64, 512))) == want
+
+
+def _group_set(X: np.ndarray, summaries: list[tuple[np.ndarray, np.ndarray]]) -> list[set]:
+    return [
+        {(tuple(np.round(mu, 9)), size) for mu, size in zip(means, sizes, strict=True)}
+        for means, sizes in summaries
+    ]
 
 
 def test_summaries_ask_for_ascending_group_counts(blobs10k: np.ndarray) -> None:

@@ -27,7 +27,7 @@ __all__ = ["kd_summaries"]
 def kd_summaries(X: np.ndarray, cells: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each number of groups in ``cells`` (ascending), the groups' means ((m, p),
     C-contiguous) and row counts ((m,) float64): fewer than m groups only when the rows have
-    fewer than m distinct values (a group of identical rows is never split)."""
+    fewer than m distinct values (identical rows always share a group)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     targets = np.asarray(cells, dtype=np.int64)
     if targets.size == 0 or np.any(np.diff(targets) <= 0) or targets[0] < 1:
@@ -81,8 +81,7 @@ def _cut(X, idx, targets, bounds):
             top -= 1
             _sift_down(heap, top, spread, heap[top])
             a, b = first[g], last[g]
-            mid = a + (b - a) // 2  # KDTree's median split: the lower half by the widest column
-            _select(X, idx, a, b, mid, widest[g])
+            mid = _median_split(X, idx, a, b, widest[g])
             last[g], first[groups], last[groups] = mid, mid, b
             for h in (g, groups):
                 spread[h], widest[h] = _box(X, idx, first[h], last[h])
@@ -133,13 +132,50 @@ def _sift_down(heap, size, key, g):
         heap[pos] = g
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
+def _median_split(X, idx, a, b, j):
+    """Split ``idx[a:b]`` by column ``j`` at its median (as KDTree), moved so that rows of equal
+    value stay on one side: the groups are boxes that do not overlap, and they depend on the
+    rows' values only, not on their order. Returns the first row of the upper part."""
+    mid = a + (b - a) // 2
+    _select(X, idx, a, b, mid, j)
+    v = X[idx[mid], j]
+    below = a  # idx[a:mid]: the rows below v first, then those equal to v
+    for r in range(a, mid):
+        if X[idx[r], j] < v:
+            idx[below], idx[r] = idx[r], idx[below]
+            below += 1
+    above = mid  # idx[mid:b]: the rows equal to v first, then those above
+    for r in range(mid, b):
+        if X[idx[r], j] == v:
+            idx[above], idx[r] = idx[r], idx[above]
+            above += 1
+    # idx[below:above] all equal v: they go down (split at ``above``) or up (at ``below``),
+    # whichever keeps the halves nearer even; never leaving a half empty (v is not the only value).
+    if below == a or (above < b and above - mid <= mid - below):
+        return above
+    return below
+
+
+# Hoare's selection with a pivot at a pseudo-random position, so no order of the rows (sorted,
+# or up then down: a middle pivot is then the maximum at every round, quadratic) makes it slow;
+# after SELECT_ROUNDS rounds the rest is sorted (introselect's guarantee, O(n log n)).
+SELECT_ROUNDS = 64
+
+
+@njit(cache=True, error_model="numpy")
 def _select(X, idx, lo, hi, kth, j):
     """Permute ``idx[lo:hi]`` so that the rows before ``kth`` are no larger in column ``j`` than
-    the row at ``kth`` and those after it no smaller (Hoare's selection, as ``nth_element``)."""
+    the row at ``kth`` and those after it no smaller (as C++'s ``nth_element``)."""
     hi -= 1
-    while lo < hi:
-        v = X[idx[(lo + hi) // 2], j]
+    state = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(hi - lo)
+    for _ in range(SELECT_ROUNDS):
+        if lo >= hi:
+            return
+        state ^= state << np.uint64(13)  # xorshift64
+        state ^= state >> np.uint64(7)
+        state ^= state << np.uint64(17)
+        v = X[idx[lo + np.int64(state % np.uint64(hi - lo + 1))], j]
         a, b = lo, hi
         while a <= b:
             while X[idx[a], j] < v:
@@ -156,6 +192,34 @@ def _select(X, idx, lo, hi, kth, j):
             lo = a
         else:
             return
+    if lo < hi:
+        _heapsort(X, idx, lo, hi + 1, j)
+
+
+@njit(cache=True, error_model="numpy")
+def _heapsort(X, idx, lo, hi, j):
+    """Sort ``idx[lo:hi]`` by column ``j`` (heapsort: O(n log n) whatever the order)."""
+    n = hi - lo
+    for root in range(n // 2 - 1, -1, -1):
+        _sift(X, idx, lo, root, n, j)
+    for end in range(n - 1, 0, -1):  # the largest of the heap idx[lo:lo + end + 1] goes last
+        idx[lo], idx[lo + end] = idx[lo + end], idx[lo]
+        _sift(X, idx, lo, 0, end, j)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sift(X, idx, lo, root, size, j):
+    """Restore the max-heap ``idx[lo:lo + size]`` (by column ``j``) below ``root``."""
+    while True:
+        child = 2 * root + 1
+        if child >= size:
+            return
+        if child + 1 < size and X[idx[lo + child + 1], j] > X[idx[lo + child], j]:
+            child += 1
+        if X[idx[lo + child], j] <= X[idx[lo + root], j]:
+            return
+        idx[lo + root], idx[lo + child] = idx[lo + child], idx[lo + root]
+        root = child
 
 
 @njit(cache=True, error_model="numpy")
