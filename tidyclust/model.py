@@ -93,8 +93,10 @@ AUTO_SAMPLE_MAX = 30_000
 # scikit-learn's loop (KMeans(k, n_init=25)) and the search on every row:
 # - 6 data sets (songs-like rows, unscaled and scaled, at 10k and 20k; uniform; anisotropic
 #   blobs; 9 overlapping blobs), 4 seeds each: the mean gap to the best tot_withinss known is
-#   1.6e-4 (every row: 2.0e-4; the loop: 5.8e-4), 1.5-4x faster than every row. The weak spot is
-#   uniform data (6.5e-4 against every row's 3.1e-4 and the loop's 4.8e-4).
+#   2.8e-4 (every row: 2.0e-4; the loop: 5.7e-4), 1.5-4x faster than every row; how equal values
+#   are split (tidyclust._coreset) moves single seeds of the songs-like sets, 1.6e-4 to 2.8e-4 over
+#   the versions tried. The weak spot is uniform data (6.5e-4 against every row's 3.1e-4 and the
+#   loop's 4.8e-4).
 # - blobs (6 data seeds x 8 search seeds): within 1e-4 of the loop or better at every k in 88 % of
 #   grids (every row: 83 %; the loop against itself with another random_state: 8 %).
 # - A coarse summary of 256 groups instead of 1024 was as good on blobs but lost on the
