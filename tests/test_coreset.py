@@ -201,8 +201,7 @@ def test_which_searches_use_summaries() -> None:
     auto, summary = how(), how("summary")
     assert not model._summary_search(auto, model.CORESET_MIN_ROWS, None)
     assert model._summary_search(auto, model.CORESET_MIN_ROWS + 1, None)
-    assert model._summary_search(auto, model.AUTO_SAMPLE_MIN_ROWS, None)
-    assert not model._summary_search(auto, model.AUTO_SAMPLE_MIN_ROWS + 1, None)  # a sample there
+    assert model._summary_search(auto, 10_000_000, None)
     assert not model._summary_search(auto, 10_000, np.ones(10_000))  # weighted: every row
     assert not model._summary_search(how(init="random"), 10_000, None)  # R's search: every row
     for other in (None, 5_000):
@@ -210,6 +209,12 @@ def test_which_searches_use_summaries() -> None:
     assert model._summary_search(summary, model.CORESET_CELLS[-1] + 1, None)
     assert model._summary_search(summary, 10**6, None)
     assert not model._summary_search(summary, model.CORESET_CELLS[-1], None)  # no bigger than its summary
+
+
+def test_refinements_share_a_budget_of_rows() -> None:
+    """8 solutions run on all rows up to 20,000 rows, then 160,000 / n of them, at least 2."""
+    got = {n: model._refinements(n) for n in (8_193, 20_000, 20_001, 40_000, 53_333, 80_000, 10**6)}
+    assert got == {8_193: 8, 20_000: 8, 20_001: 7, 40_000: 4, 53_333: 3, 80_000: 2, 10**6: 2}
 
 
 def test_auto_is_the_summary_search_in_its_range(blobs10k: np.ndarray) -> None:

@@ -617,14 +617,29 @@ def test_kmeans_fit_shares_the_fit_mixin() -> None:
 
 
 def test_auto_sample_size_grows_with_the_rows_within_bounds() -> None:
-    """sample_size="auto": every row up to 20,000; then 3 % of the rows, from 10,000 to 30,000."""
-    sizes = {n: model._sample_rows("auto", n) for n in (286, 20_000, 20_001, 100_000, 500_000, 2_000_000)}
-    assert sizes == {
-        286: None,
-        20_000: None,
-        20_001: 10_000,
-        100_000: 10_000,
-        500_000: 15_000,
-        2_000_000: 30_000,
-    }
-    assert model._sample_rows(None, 2_000_000) is None and model._sample_rows(5_000, 4_000) is None
+    """sample_size="auto" with weights or init="random" (no summary search): every row up to
+    20,000; then 3 % of the rows, from 10,000 to 30,000. Unweighted k-means++ starts: no sample."""
+    search = {i: model._resolve(25, 1, None, "lloyd", "auto", i, True)[0] for i in ("k-means++", "random")}
+    ns = (286, 20_000, 20_001, 100_000, 500_000, 2_000_000)
+    want = {286: None, 20_000: None, 20_001: 10_000, 100_000: 10_000, 500_000: 15_000, 2_000_000: 30_000}
+    assert {n: model._sample_rows(search["random"], n, None) for n in ns} == want
+    assert {n: model._sample_rows(search["k-means++"], n, np.ones(n)) for n in ns} == want
+    assert all(model._sample_rows(search["k-means++"], n, None) is None for n in ns)
+    every, fixed = (model._resolve(25, 1, None, "lloyd", m, "k-means++", True)[0] for m in (None, 5_000))
+    assert model._sample_rows(every, 2_000_000, None) is None
+    assert model._sample_rows(fixed, 4_000, None) is None and model._sample_rows(fixed, 6_000, None) == 5_000
+
+
+def test_search_description_names_the_search_kmeans_runs() -> None:
+    assert model.search_description(8_192) == "every start on every row"
+    assert model.search_description(10_000) == (
+        "searched on summaries of the rows (1,024, then 2,048 group means), the best 8 run on all rows"
+    )
+    assert model.search_description(40_000).endswith("the best 4 run on all rows")
+    assert model.search_description(100_000, weighted=True) == (
+        "searched on 10,000 random rows, the best 2 run on all rows"
+    )
+    assert model.search_description(100_000, init="random").startswith("searched on 10,000 random rows")
+    assert model.search_description(10_000, weighted=True) == "every start on every row"
+    assert model.search_description(100_000, None) == "every start on every row"
+    assert model.search_description(100_000, 5_000).startswith("searched on 5,000 random rows")

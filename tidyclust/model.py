@@ -31,12 +31,14 @@ Conventions, as in the rest of tidyclust:
   exceeded, "ifault 4", which R also reports on large data), as :class:`KMeansConvergenceWarning`.
 * ``sample_size=`` searches the starts on a random sample and refines the best few on all rows,
   so the answer is still a local optimum of all rows (a search strategy, not an approximation of
-  the fit). ``"auto"`` does this above ``AUTO_SAMPLE_MIN_ROWS`` rows; ``None`` never. From
-  ``CORESET_MIN_ROWS`` rows up to there, ``"auto"`` (k-means++ starts, no weights; or
+  the fit). Above ``CORESET_MIN_ROWS`` rows, ``"auto"`` (k-means++ starts, no weights; or
   ``"summary"`` at any size) searches on summaries of the rows instead
   (:mod:`tidyclust._coreset`: the means of groups of nearby rows, weighted by their sizes, coarse
   then fine) with Hartigan's single-row moves, and runs the fit's algorithm on all rows from the
-  best 8 distinct solutions: again a local optimum of all rows (measurements: CORESET_CELLS).
+  best 8 distinct solutions (fewer above 20,000 rows, at least 2: CORESET_REFINE_ROWS): again a
+  local optimum of all rows (measurements: CORESET_CELLS). With weights or ``init="random"``,
+  ``"auto"`` searches on a sample above ``AUTO_SAMPLE_MIN_ROWS`` rows; ``None`` never searches
+  on less than every row.
 * Large jobs split their starts between threads (``PARALLEL_MIN_WORK``); small ones run on one.
 """
 
@@ -63,7 +65,15 @@ from tidyclust._threads import shared_pool
 from tidyclust._validate import check_int, numeric_matrix
 from tidyclust.errors import ParameterError
 
-__all__ = ["KMeansConvergenceWarning", "KMeansFit", "KMeansGrid", "grid_seed", "kmeans", "kmeans_grid"]
+__all__ = [
+    "KMeansConvergenceWarning",
+    "KMeansFit",
+    "KMeansGrid",
+    "grid_seed",
+    "kmeans",
+    "kmeans_grid",
+    "search_description",
+]
 
 Algorithm = Literal["hartigan-wong", "lloyd", "elkan"]
 ALGORITHMS: tuple[str, ...] = ("hartigan-wong", "lloyd", "elkan")
@@ -79,18 +89,21 @@ DEFAULT_MAX_ITER = {"hartigan-wong": 10, "lloyd": 300, "elkan": 300}
 # 10,000-row sample two missed by up to 1.7e-4 on two seeds of five (four: 1.2e-4, 1.6x the time);
 # from 30,000 rows two stay within 8.2e-5 on six seeds, for about 15 % more time.
 REFINE = 2
-# sample_size="auto": above AUTO_SAMPLE_MIN_ROWS rows, search on AUTO_SAMPLE_FRACTION of the rows,
-# at least AUTO_SAMPLE_SIZE and at most AUTO_SAMPLE_MAX (10,000 rows up to 333,000; 30,000 from 1M).
+# sample_size="auto" with weights or init="random" (which the summary search below does not take):
+# above AUTO_SAMPLE_MIN_ROWS rows, search on AUTO_SAMPLE_FRACTION of the rows, at least
+# AUTO_SAMPLE_SIZE and at most AUTO_SAMPLE_MAX (10,000 rows up to 333,000; 30,000 from 1M).
 AUTO_SAMPLE_MIN_ROWS = 20_000
 AUTO_SAMPLE_SIZE = 10_000
 AUTO_SAMPLE_FRACTION = 0.03
 AUTO_SAMPLE_MAX = 30_000
-# sample_size="auto" from CORESET_MIN_ROWS up to AUTO_SAMPLE_MIN_ROWS rows (unweighted, k-means++
-# starts), and "summary" at any size above CORESET_CELLS[-1] rows: the starts run on summaries of
-# the rows (tidyclust._coreset), the means of groups of nearby rows weighted by their sizes: drawn
-# and run on CORESET_CELLS[0] groups, continued on CORESET_CELLS[1]; the best CORESET_REFINE
-# distinct solutions are run on all rows. Measured at 10,000-20,000 rows, k = 1..10, against
-# scikit-learn's loop (KMeans(k, n_init=25)) and the search on every row:
+# sample_size="auto" above CORESET_MIN_ROWS rows (unweighted, k-means++ starts), and "summary" at
+# any size above CORESET_CELLS[-1] rows: the starts run on summaries of the rows
+# (tidyclust._coreset), the means of groups of nearby rows weighted by their sizes: drawn and run
+# on CORESET_CELLS[0] groups, continued on CORESET_CELLS[1]; the best distinct solutions are run
+# on all rows: CORESET_REFINE of them up to 20,000 rows, then CORESET_REFINE_ROWS / n (at least
+# CORESET_REFINE_MIN), so that the refinements cost about as much as 8 on 20,000 rows. Measured at
+# 10,000-20,000 rows, k = 1..10, against scikit-learn's loop (KMeans(k, n_init=25)) and the search
+# on every row:
 # - 6 data sets (songs-like rows, unscaled and scaled, at 10k and 20k; uniform; anisotropic
 #   blobs; 9 overlapping blobs), 4 seeds each: the mean gap to the best tot_withinss known is
 #   2.8e-4 (every row: 2.0e-4; the loop: 5.7e-4), 1.5-4x faster than every row; how equal values
@@ -103,9 +116,22 @@ AUTO_SAMPLE_MAX = 30_000
 #   songs-like rows (the lesson's rows resampled and jittered: 286 tight clumps, which 256 groups
 #   merge): within 1e-4 of the loop at every k in 0 of 16 grids, against 16 of 16. Refining 6
 #   instead of 8: 67 % on blobs.
+# Above 20,000 rows, against the sample search it replaced (AUTO_SAMPLE_*, refining 2), 3 search
+# seeds per data set, mean gap to the best tot_withinss known:
+# - 30,000 and 50,000 rows (4 blob sets, 2 songs-like): refining 2 / 4 / 8, 0.33 / 0.43 / 0.62 s a
+#   grid with gaps 2.1e-4 / 1.8e-4 / 1.3e-4, the sample search 0.66 s and 3.3e-4.
+# - 100,000 blob rows: refining 2 / 4 / 8, 0.91 / 1.29 / 1.99 s, gaps 1.3e-4 / 7.7e-5 / 3.9e-5;
+#   the sample search 1.26 s, 2.4e-4. 100,000 songs-like rows: 0.58-0.74 s and 9.4e-5 for any of
+#   them, the sample search 0.76 s and 1.4e-3 (up to 1.7e-2 at k = 9).
+# - 1,000,000 blob rows: refining 2, 7.4 s and at most 3.8e-5 above scikit-learn's loop (two
+#   seeds); refining 4, 11.6 s; the sample search 7.6-8.0 s and at most 5.5e-5 above.
+# At 20,000 rows refining 2 instead of 8 kept blobs within 1e-4 of the loop at every k in 54 % of
+# grids instead of 100 %, hence the budget rather than a fixed 2.
 CORESET_MIN_ROWS = 8_192
 CORESET_CELLS = (1024, 2048)
 CORESET_REFINE = 8
+CORESET_REFINE_ROWS = 160_000
+CORESET_REFINE_MIN = 2
 CORESET_MAX_PASS = 50
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows.
 SEGMENT_MAX_ROWS = 20_000
@@ -371,7 +397,7 @@ def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
     """The best local optimum over the starts: on all rows, or searched on a sample and refined."""
     X, w = prep.X, prep.w
     n = X.shape[0]
-    size = _sample_rows(how.sample_size, n)
+    size = _sample_rows(how, n, w)
     inits = None
     if size is not None:
         inits = _sample_inits(X, w, k, rng, how, size)
@@ -385,11 +411,13 @@ def _search(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
     return res
 
 
-def _sample_rows(sample_size: int | str | None, n: int) -> int | None:
+def _sample_rows(how: _Search, n: int, w: np.ndarray | None) -> int | None:
+    """The rows of the sample the starts are searched on; None: the summaries, or every row."""
+    sample_size = how.sample_size
     if sample_size == "summary":
         return None
     if sample_size == "auto":
-        if n <= AUTO_SAMPLE_MIN_ROWS:
+        if n <= AUTO_SAMPLE_MIN_ROWS or _summary_search(how, n, w):
             return None
         return int(min(AUTO_SAMPLE_MAX, max(AUTO_SAMPLE_SIZE, AUTO_SAMPLE_FRACTION * n)))
     return sample_size if sample_size is not None and sample_size < n else None
@@ -399,12 +427,12 @@ def _summary_search(how: _Search, n: int, w: np.ndarray | None) -> bool:
     """Whether the starts are searched on summaries of the rows (see CORESET_CELLS)."""
     if how.sample_size == "summary":
         return n > CORESET_CELLS[-1]
-    return (
-        how.sample_size == "auto"
-        and CORESET_MIN_ROWS < n <= AUTO_SAMPLE_MIN_ROWS
-        and w is None
-        and how.init == "k-means++"
-    )
+    return how.sample_size == "auto" and n > CORESET_MIN_ROWS and w is None and how.init == "k-means++"
+
+
+def _refinements(n: int) -> int:
+    """How many of the best summary solutions run on all rows (see CORESET_REFINE_ROWS)."""
+    return max(CORESET_REFINE_MIN, min(CORESET_REFINE, CORESET_REFINE_ROWS // n))
 
 
 def _check_summary(how: _Search, prep: _Prepared) -> None:
@@ -426,7 +454,7 @@ def _summaries(prep: _Prepared) -> list[tuple[np.ndarray, np.ndarray]]:
 def _summary_inits(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
     """Mid-size search: the k-means++ starts (drawn on the coarse summary) and the principal-axis
     start run Hartigan's method on the coarse summary, then on the fine one; the best
-    CORESET_REFINE distinct fine solutions become the starts on all rows. None if the coarse
+    distinct fine solutions (``_refinements``) become the starts on all rows. None if the coarse
     summary has fewer than k distinct means or every start emptied a cluster."""
     (coarse, weights), (fine, sizes) = _summaries(prep)
     if kern.count_distinct_rows(coarse, k) < k:
@@ -440,7 +468,7 @@ def _summary_inits(prep: _Prepared, k: int, rng: np.random.Generator, how: _Sear
     tot, finals = kern.hartigan_multistart(
         fine, sizes, np.ascontiguousarray(finals[distinct]), CORESET_MAX_PASS
     )
-    return _best_distinct(tot, finals, CORESET_REFINE)
+    return _best_distinct(tot, finals, _refinements(prep.X.shape[0]))
 
 
 def _best_distinct(tot: np.ndarray, finals: np.ndarray, keep: int) -> np.ndarray | None:
@@ -654,6 +682,35 @@ def _elkan(X, w, inits, max_iter):
     )
 
 
+def search_description(
+    n: int,
+    sample_size: int | Literal["auto", "summary"] | None = "auto",
+    *,
+    init: Init = "k-means++",
+    weighted: bool = False,
+) -> str:
+    """How :func:`kmeans` searches its starts on ``n`` rows with these options, in words (for
+    reports).
+
+    Examples
+    --------
+    >>> search_description(286)
+    'every start on every row'
+    >>> search_description(100_000)
+    'searched on summaries of the rows (1,024, then 2,048 group means), the best 2 run on all rows'
+    """
+    how = _resolve(1, 0, None, "lloyd", sample_size, init, True)[0]
+    w = np.ones(0) if weighted else None  # only whether there are weights matters here
+    if _summary_search(how, n, w):
+        cells = ", then ".join(f"{c:,}" for c in CORESET_CELLS)
+        best = _refinements(n)
+        return f"searched on summaries of the rows ({cells} group means), the best {best} run on all rows"
+    size = _sample_rows(how, n, w)
+    if size is not None:
+        return f"searched on {size:,} random rows, the best {REFINE} run on all rows"
+    return "every start on every row"
+
+
 def _resolve(nstart, seed, max_iter, algorithm, sample_size, init, pc_start) -> tuple[_Search, int]:
     nstart = check_int(nstart, "nstart", minimum=1, hint="; nstart is the number of random starts")
     if sample_size is not None and sample_size not in ("auto", "summary"):
@@ -725,12 +782,13 @@ def kmeans(
         Search strategy for large data: run the starts on a random sample of ``sample_size`` rows,
         then run the algorithm on all rows from the final centers of the best 2 distinct sample
         solutions, and keep the best. The result is a local optimum of all rows, but the start
-        that would have won on all rows can be missed. ``"auto"`` (default): above 20,000 rows
-        a sample of 3 % of the rows, at least 10,000 and at most 30,000 (``AUTO_SAMPLE_*``);
-        from 8,193 to 20,000 rows (k-means++ starts, no weights) the starts run on summaries of
-        the rows, 1,024 then 2,048 group means weighted by their sizes, and the best 8 distinct
-        solutions on all rows (``CORESET_*``, module docs); every row below. ``"summary"``: that
-        search at any size (every row up to 2,048 rows).
+        that would have won on all rows can be missed. ``"auto"`` (default): above 8,192 rows
+        (k-means++ starts, no weights) the starts run on summaries of the rows, 1,024 then 2,048
+        group means weighted by their sizes, and the best 8 distinct solutions on all rows (fewer
+        above 20,000 rows, at least 2; ``CORESET_*``, module docs); with weights or
+        ``init="random"``, every row up to 20,000 rows, then a sample of 3 % of the rows, at
+        least 10,000 and at most 30,000 (``AUTO_SAMPLE_*``); every row up to 8,192 rows.
+        ``"summary"``: the summary search at any size (every row up to 2,048 rows).
         ``None`` or ``sample_size >= n``: every start runs on all rows.
     init
         How the random starts are drawn: ``"k-means++"`` (default; greedy k-means++ as
@@ -941,7 +999,7 @@ def kmeans_grid(
         raise ParameterError("k: the grid is empty; give at least one k, e.g. range(1, 11)")
     if len(set(ks)) != len(ks):
         raise ParameterError(f"k: the grid repeats a value ({', '.join(map(str, ks))}); give each k once")
-    if how.pc_start and _sample_rows(how.sample_size, prep.X.shape[0]) is None and max(ks) > 1:
+    if how.pc_start and _sample_rows(how, prep.X.shape[0], prep.w) is None and max(ks) > 1:
         _segment_start(prep.X, max(ks), prep.cache)  # one table for every k
     if _summary_search(how, prep.X.shape[0], prep.w) and max(ks) > 1:
         _summaries(prep)  # once, before the k's threads start

@@ -41,8 +41,8 @@ SILHOUETTE_EXACT_MAX = 20_000
 GAP_MAX_ROWS = 1_000
 #: The gap statistic's reference sets are clustered in this many processes at most (one per core).
 GAP_WORKERS = 2
-#: Above this many rows the k-means starts are searched on a random sample (``sample_size`` of
-#: :func:`tidyclust.kmeans`) and only the best few are refined on every row.
+#: Above this many rows the challenge (the analysis at the other scaling) runs on a seeded sample
+#: of this many rows. (The k-means search itself is :func:`tidyclust.kmeans`'s ``"auto"``.)
 LARGE_ROWS = 50_000
 LARGE_SAMPLE = 20_000
 #: Below this many rows the k-means kernels run on one thread: their parallel start-up costs more
@@ -78,7 +78,7 @@ class ReportOptions:
     scale: bool
     algorithm: str
     gap_B: int  # noqa: N815 (clusGap's B)
-    sample_size: int | None = None
+    sample_size: int | Literal["auto"] | None = "auto"
     method: str = "kmeans"
     linkage: str = "ward.D2"
     covariance: str = "full"
@@ -334,8 +334,8 @@ def build_report(
     gap_B : int
         Reference data sets of the gap statistic.
     sample_size : int, "auto" or None
-        Search the k-means starts on this many random rows and refine the best on all rows (see
-        :func:`tidyclust.kmeans`); ``"auto"``: 20,000 above 50,000 rows, else every start on every row.
+        How the k-means starts are searched, as :func:`tidyclust.kmeans`'s (``"auto"``: every row
+        up to 8,192 rows, then on summaries of the rows, the best refined on all rows).
     progress : bool
         Draw a progress bar on stderr while the k-grids run.
     method : {"kmeans", "hclust", "dbscan", "hdbscan", "gmm"}
@@ -374,9 +374,7 @@ def build_report(
         )
     prepared = tidy.prepare(kept, list(opts.columns))
     clustered = prepared.data
-    if sample_size == "auto":
-        sample_size = LARGE_SAMPLE if clustered.height > LARGE_ROWS else None
-    elif sample_size is not None:
+    if sample_size not in ("auto", None):
         sample_size = check_int(sample_size, "sample_size", minimum=2)
     opts = replace(opts, sample_size=sample_size)
     timings = {"read and reshape": time.perf_counter() - t0}

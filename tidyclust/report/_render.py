@@ -13,6 +13,7 @@ import polars as pl
 from markupsafe import Markup
 
 from tidyclust import interactive
+from tidyclust.model import search_description
 from tidyclust.report._compute import Analysis, ReportResult, check_output
 from tidyclust.report._figures import comparison_figures, draw, main_figures
 from tidyclust.report._tables import Table, table
@@ -181,9 +182,7 @@ def _reproducibility(result: ReportResult, seconds_drawing: float) -> dict[str, 
             "seed": str(opts.seed),
             "scale": "TRUE (standardised)" if opts.scale else "FALSE (raw, as the lesson)",
             "algorithm": opts.algorithm,
-            "k-means starts": "every start on every row"
-            if opts.sample_size is None
-            else f"searched on {opts.sample_size:,} random rows, the best refined on all rows",
+            "k-means starts": search_description(result.main.data.height, opts.sample_size),
             "gap statistic": result.gap_note,
             "silhouette": result.main.silhouette_note,
             **_method_options(result),
