@@ -329,3 +329,21 @@ def test_summary_search_on_clumpy_rows_is_as_good_as_every_row(songs: pl.DataFra
     best = np.minimum(summary.min(axis=0), every.min(axis=0))
     gap_summary, gap_every = (summary / best - 1).mean(), (every / best - 1).mean()
     assert gap_summary <= 2 * gap_every + 2e-5, (gap_summary, gap_every)
+
+
+def test_large_data_continues_on_a_finer_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From 32,768 rows the starts go through 1,024, 2,048 and then 8,192 group means; the fit
+    is still a local optimum of all rows (each row with its nearest center)."""
+    X, _ = make_blobs(40_000, n_features=3, centers=5, random_state=4)
+    seen: list[int] = []
+    hartigan = kern.hartigan_multistart
+
+    def spy(means: np.ndarray, *args: object) -> tuple:
+        seen.append(means.shape[0])
+        return hartigan(means, *args)
+
+    monkeypatch.setattr(kern, "hartigan_multistart", spy)
+    fit = kmeans(pl.DataFrame(X), 7, seed=2)
+    assert seen == [1024, 2048, 8192]
+    nearest = ((X[:, None, :] - fit.centers[None]) ** 2).sum(axis=2).argmin(axis=1) + 1
+    assert (nearest == fit.labels).all()
