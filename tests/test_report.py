@@ -315,6 +315,18 @@ def test_kmeans_report_compares_the_methods(page: Page) -> None:
     assert "Methods compared" in " ".join(page.text)
 
 
+def test_methods_table_cuts_long_size_lists() -> None:
+    """dbscan found 186 clusters on a million songs: their sizes, unbroken by spaces, ran out of
+    the table. Up to 8 are shown whole."""
+    from tidyclust.report._render import short_sizes
+
+    eight, many = "/".join(["7"] * 8), "/".join(str(i) for i in range(1, 187))
+    frame = pl.DataFrame({"method": ["kmeans", "hclust", "dbscan"], "sizes": ["65/110/111", eight, many]})
+    got = short_sizes(frame)
+    assert got["sizes"].to_list() == ["65/110/111", eight, "1/2/3/4/5/6/7/8 … (186 clusters)"]
+    assert got["method"].to_list() == ["kmeans", "hclust", "dbscan"]
+
+
 def test_hclust_report_shows_the_tree_and_its_cuts(hclust_page: Page, lesson: pl.DataFrame) -> None:
     from tidyclust.hclust import hclust
 

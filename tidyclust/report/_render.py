@@ -64,7 +64,7 @@ def _side_row(side: Analysis) -> dict[str, str]:
         "mean silhouette width": _silhouette_text(side.mean_silhouette),
         "cluster sizes": _sizes_text(fit),
         "between SS / total SS": _pct(between, fit.totss) if between is not None else "–",
-        "matched to genre": f"{agree.best_correct} of {agree.n} ({_pct(agree.best_correct, agree.n)})",
+        "matched to genre": f"{agree.best_correct:,} of {agree.n:,} ({_pct(agree.best_correct, agree.n)})",
         "adjusted Rand index": f"{agree.ari:.3f}",
     }
 
@@ -144,7 +144,27 @@ def methods_table(result: ReportResult) -> Table:
     )
     # Short headers, so the ten columns fit the page's width without scrolling.
     shown = result.compare.rename({"matched_accuracy": "accuracy", "n_noise": "noise"}, strict=False)
-    return table(shown, "methods", "Methods compared on the same songs", note=note)
+    return table(short_sizes(shown), "methods", "Methods compared on the same songs", note=note)
+
+
+#: Cluster sizes shown per method: a density method can find hundreds of clusters (186 on a
+#: million songs), whose unbroken "33/36/70/..." would run out of the table.
+SHOWN_SIZES = 8
+
+
+def short_sizes(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its ``sizes`` ("65/110/111") cut to the first SHOWN_SIZES and a count.
+
+    Examples
+    --------
+    >>> short_sizes(pl.DataFrame({"sizes": ["65/110/111", "/".join(["5"] * 12)]}))["sizes"].to_list()
+    ['65/110/111', '5/5/5/5/5/5/5/5 … (12 clusters)']
+    """
+    parts = pl.col("sizes").str.split("/")
+    head = parts.list.head(SHOWN_SIZES).list.join("/")
+    more = pl.format("{} … ({} clusters)", head, parts.list.len())
+    shown = pl.when(parts.list.len() > SHOWN_SIZES).then(more).otherwise(pl.col("sizes"))
+    return frame.with_columns(shown.alias("sizes"))
 
 
 def _key_numbers(result: ReportResult) -> list[tuple[str, str, str]]:
@@ -159,7 +179,7 @@ def _key_numbers(result: ReportResult) -> list[tuple[str, str, str]]:
         ("mean silhouette", _silhouette_text(main.mean_silhouette), "−1 to 1; higher is better separated"),
         (
             "matched to genre",
-            f"{agree.best_correct} of {agree.n}",
+            f"{agree.best_correct:,} of {agree.n:,}",
             f"{_pct(agree.best_correct, agree.n)}, ARI {agree.ari:.3f}",
         ),
     ]
