@@ -52,7 +52,8 @@ def _slice(data: Any, n: int | str) -> Any:
 
 
 # The k-grid's warm-up: enough rows to take the timed call's code paths (the search runs on
-# summaries from 8,193 rows and on a sample above 20,000; above 5,000 the silhouette is estimated),
+# summaries from 8,193 rows, with the same kernels at every size; above 5,000 the silhouette is
+# estimated),
 # so that their kernels and imports are loaded in the warm-up, not counted in the timed call's
 # time and peak memory: the data itself up to GRID_WARMUP_ROWS rows, else its first
 # GRID_WARMUP_ROWS rows. Both sides warm up on the same rows.
