@@ -730,22 +730,27 @@ def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
     w_i D(x_i)^2 (D = distance to the nearest center so far). The uniforms ``u_first`` (nstart,)
     and ``u_cand`` (nstart, k, trials) come from the caller's seeded generator.
     Returns (nstart, k, p) initial centers (rows of X)."""
+    # The kernel reads the pool's rows and weights directly (no pool[] indirection nor weight
+    # test in its inner loops): X itself when the pool is every row, else a copy of those rows.
+    every = pool.shape[0] == X.shape[0]  # pool is sorted and distinct: then it is arange(n)
+    Xp = X if every else np.ascontiguousarray(X[pool])
+    wp = np.ones(pool.shape[0]) if w.shape[0] == 0 else (w if every else w[pool])
     out = np.empty((u_first.shape[0], k, X.shape[1]))
-    _kmeanspp_starts(X, w, pool, trials, u_first, u_cand, out, np.empty((4, pool.shape[0])))
+    _kmeanspp_starts(Xp, wp, trials, u_first, u_cand, out, np.empty((4, pool.shape[0])))
     return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _kmeanspp_starts(X, w, pool, trials, u_first, u_cand, out, work):
-    n = pool.shape[0]
+def _kmeanspp_starts(X, w, trials, u_first, u_cand, out, work):
+    n = X.shape[0]
     nstart, k, p = out.shape
     dist, cand, best_d, cum = work[0], work[1], work[2], work[3]
     for s in range(nstart):
-        first = pool[min(int(u_first[s] * n), n - 1)]
+        first = min(int(u_first[s] * n), n - 1)
         for j in range(p):
             out[s, 0, j] = X[first, j]
         for a in range(n):
-            dist[a] = _weight(w, pool[a]) * _sqdist(X, pool[a], out[s], 0, p)
+            dist[a] = w[a] * _sqdist(X, a, out[s], 0, p)
         for c in range(1, k):
             acc = 0.0
             for a in range(n):
@@ -764,13 +769,12 @@ def _kmeanspp_starts(X, w, pool, trials, u_first, u_cand, out, work):
                         hi = mid
                     else:
                         lo = mid + 1
-                a = lo
-                while a > 0 and dist[a] == 0.0:
-                    a -= 1
-                row = pool[a]
+                row = lo
+                while row > 0 and dist[row] == 0.0:
+                    row -= 1
                 pot = 0.0
                 for b in range(n):
-                    dd = _weight(w, pool[b]) * _sqdist2(X, pool[b], row, p)
+                    dd = w[b] * _sqdist2(X, b, row, p)
                     cand[b] = dd if dd < dist[b] else dist[b]
                     pot += cand[b]
                 if pot < best_pot:
