@@ -40,6 +40,9 @@ def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 CASES = _cases()
+# The sampled sums' documented precision: each distance within a relative 2**-23 (single-precision
+# square roots), and so every sum of them (the few ulps of the sums themselves on top).
+SINGLE = 2.0**-23 * (1 + 1e-6)
 
 
 def _brute(X: np.ndarray, lab: np.ndarray):
@@ -86,9 +89,10 @@ def test_pruned_row_kernel_equals_every_cluster_summed(
 def test_pruned_sampled_sums_keep_every_possible_neighbour(
     monkeypatch: pytest.MonkeyPatch, name: str, gather: int | None
 ) -> None:
-    """Own sums always formed, formed sums equal to the brute force's, and what
-    model._silhouette_sample reads from them unchanged: a, b (the row-wise min of sums / sizes
-    without the own column, skipped clusters +inf) and its argmin (ties to the smallest code)."""
+    """Own sums always formed, formed sums equal to the brute force's (to the single-precision
+    square roots' relative 2**-23), and what model._silhouette_sample reads from them: a, b (the
+    row-wise min of sums / sizes without the own column, skipped clusters +inf) to that precision,
+    and its argmin (ties to the smallest code)."""
     if gather is not None:  # clusters gathered in chunks
         monkeypatch.setattr(sk, "_GATHER_ROWS", gather)
     X, lab = CASES[name]
@@ -100,12 +104,12 @@ def test_pruned_sampled_sums_keep_every_possible_neighbour(
     m = np.arange(rows.shape[0])
     formed = np.isfinite(sums)
     assert formed[m, own].all()
-    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=SINGLE, atol=0)
     a = np.where(sizes[own] > 1, sums[m, own] / np.maximum(sizes[own] - 1, 1), 0.0)
-    np.testing.assert_allclose(a, ra[rows], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(a, ra[rows], rtol=SINGLE, atol=0)
     means = sums / sizes
     means[m, own] = np.inf
-    np.testing.assert_allclose(means.min(axis=1), rb[rows], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(means.min(axis=1), rb[rows], rtol=SINGLE, atol=0)
     np.testing.assert_array_equal(means.argmin(axis=1), rnb[rows])
 
 
@@ -146,3 +150,30 @@ def test_the_pruning_skips_most_clusters_on_separated_blobs() -> None:
         else:
             assert n_sums <= 0.3 * n * k
             assert np.isfinite(sums).mean() <= 0.3
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-6, 1.0, 1e30])
+def test_sampled_sums_keep_single_precision_at_any_scale(scale: float) -> None:
+    """The sampled sums are formed on rows divided by a power-of-two unit near the data's diameter
+    (sk._unit), so that single precision neither overflows (squared distances of 1e60) nor flushes
+    to zero (of 1e-60): at any scale they equal the brute force's to 2**-23."""
+    X, lab = CASES["overlapping blobs"]
+    X = X * scale
+    rows = np.arange(0, X.shape[0], 7, dtype=np.int64)
+    _, sums = sk.sampled_cluster_distance_sums(X, (lab + 1).astype(np.int32), int(lab.max()) + 1, rows)
+    *_, rsums = _brute(X, lab)
+    formed = np.isfinite(sums)
+    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=SINGLE, atol=0)
+
+
+def test_sampled_sums_fall_back_to_double_precision_where_single_cannot_scale() -> None:
+    """Rows all equal (no diameter), or so far from the origin for their spread that dividing them by
+    the unit would overflow: the sums are formed in double precision, in the data's units."""
+    equal = np.ones((6, 2))
+    assert sk._unit(equal, np.abs(equal).max(axis=0)) == 0.0
+    far = np.array([[1e300, 0.0], [1e300, 2.0**-800], [1e300, 2.0**-799]])
+    assert sk._unit(far, np.abs(far).max(axis=0)) == 0.0
+    X, _ = CASES["ties"]
+    assert sk._unit(X, np.abs(X).max(axis=0)) == 16.0  # diameter 24
+    _, sums = sk.sampled_cluster_distance_sums(equal, np.array([1, 1, 1, 2, 2, 2], np.int32), 2, np.arange(6))
+    np.testing.assert_array_equal(sums, 0.0)

@@ -10,6 +10,11 @@ the mean distance from x to a cluster is at least ``||x - mu||``, mu its centroi
 a candidate b, a cluster whose centroid is farther than b (by more than the rounding margin of
 :func:`_margins`) can neither be the neighbour nor tie with it. The sums that are formed are the
 same calls over the same tiles as without the pruning, so every a, b and neighbour is unchanged.
+
+The k-grid's sampled estimate (:func:`sampled_cluster_distance_sums`) takes its square roots in
+single precision, on rows divided by a power of two near the data's diameter: each distance, and
+so each sum, within a relative 2**-23 of double precision (widths within about 2.4e-7, far below
+the estimate's standard error), for 1.6 times the speed. The exact silhouette stays in double.
 """
 
 from __future__ import annotations
@@ -31,15 +36,23 @@ _ROWS_PER_TASK = 256
 _PARALLEL_MIN_PAIRS = 4_000_000
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
-def _block_distance_sum(
-    XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarray, total: float = 0.0
+_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=_FASTMATH)
+def _block_sum(
+    XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarray, total: float, single: bool
 ) -> float:
     """``total`` plus the sum of Euclidean distances from sorted row ``i`` to sorted rows
     ``lo..hi-1``, a tile of _TILE rows at a time from ``lo`` (a block summed in chunks whose
     boundaries are multiples of _TILE from its first row, carrying ``total``, adds the same tiles
     in the same order as the block summed at once; with fastmath's reassociation each caller's
-    compiled copy may still round a tile's sum differently, in the last bits)."""
+    compiled copy may still round a tile's sum differently, in the last bits).
+
+    ``single`` (the sampled estimate, on rows scaled by :func:`_unit`): each squared distance is
+    rounded to single precision before its square root, so each distance is within a relative
+    2**-23 of the double-precision one; the square roots, the bound of the k-grid's silhouette, run
+    about 1.6 times as fast."""
     p = XT.shape[0]
     for start in range(lo, hi, _TILE):
         m = min(start + _TILE, hi) - start
@@ -72,13 +85,37 @@ def _block_distance_sum(
         if f < p:
             ra = XT[f, start : start + m]
             xa = XT[f, i]
+            if single:
+                for j in range(m):
+                    da = ra[j] - xa
+                    total += np.float64(np.sqrt(np.float32(buf[j] + da * da)))
+            else:
+                for j in range(m):
+                    da = ra[j] - xa
+                    total += np.sqrt(buf[j] + da * da)
+        elif single:
             for j in range(m):
-                da = ra[j] - xa
-                total += np.sqrt(buf[j] + da * da)
+                total += np.float64(np.sqrt(np.float32(buf[j])))
         else:
             for j in range(m):
                 total += np.sqrt(buf[j])
     return total
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _block_distance_sum(
+    XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarray, total: float = 0.0
+) -> float:
+    """:func:`_block_sum` in double precision (the exact silhouette)."""
+    return _block_sum(XT, i, lo, hi, buf, total, False)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _block_distance_sum_single(
+    XT: np.ndarray, i: int, lo: int, hi: int, buf: np.ndarray, total: float
+) -> float:
+    """:func:`_block_sum` with single-precision square roots (the sampled estimate)."""
+    return _block_sum(XT, i, lo, hi, buf, total, True)
 
 
 def _margins(n: int, peak: np.ndarray) -> tuple[float, float]:
@@ -97,6 +134,26 @@ def _margins(n: int, peak: np.ndarray) -> tuple[float, float]:
     tol = 2.0 * n * eps * float(np.linalg.norm(peak))
     # NaN data: no pruning (a NaN tol would end every row's search after one cluster)
     return 1e-9 + (n + p + 4) * eps, np.inf if np.isnan(tol) else tol
+
+
+# The sampled estimate's distances (single-precision square roots, see _block_distance_sum) are
+# each within a relative 2**-23 of the exact ones, and so is any sum or mean of them: its pruning
+# margin widens by that much.
+_SINGLE_REL = 2.0**-23
+
+
+def _unit(X: np.ndarray, peak: np.ndarray) -> float:
+    """A power of two near the diameter of the data's bounding box: the unit the sampled sums are
+    formed in (the rows are divided by it as they are copied), so that squared distances are at
+    most 4 and single precision keeps its relative accuracy; a power of two, so dividing by it
+    and converting back are exact. 0.0, meaning sums in double precision and in the data's units,
+    when the rows are all equal or not finite, or so far from the origin for their spread that
+    the scaled values would overflow (``peak``: each feature's largest magnitude)."""
+    diameter = float(np.linalg.norm(X.max(axis=0) - X.min(axis=0))) if X.shape[0] else 0.0
+    if not (np.isfinite(diameter) and diameter > 2.0**-1000):
+        return 0.0
+    unit = float(2.0 ** np.floor(np.log2(diameter)))
+    return unit if float(np.linalg.norm(peak)) / unit < 2.0**1000 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -285,15 +342,16 @@ _GATHER_ROWS = 64 * _TILE
 
 
 @njit(cache=True, nogil=True)
-def _gather_chunk(X, labels, code, r, XT, cap):
-    """Copy the next rows labelled ``code`` from data row ``r`` on, in data order, into the first
-    columns of ``XT``, at most ``cap`` of them; (count copied, data row to resume from)."""
+def _gather_chunk(X, labels, code, r, XT, cap, inv):
+    """Copy the next rows labelled ``code`` from data row ``r`` on, in data order and times ``inv``,
+    into the first columns of ``XT``, at most ``cap`` of them; (count copied, data row to resume
+    from)."""
     n, p = X.shape
     size = 0
     while r < n and size < cap:
         if labels[r] == code:
             for f in range(p):
-                XT[f, size] = X[r, f]
+                XT[f, size] = X[r, f] * inv
             size += 1
         r += 1
     return size, r
@@ -312,10 +370,10 @@ def _label_sums(X, labels, out, peak) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums) -> None:
+def _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, single) -> None:
     """sums[c, j] for the sampled rows j in ``active[:n_active]`` (coordinates in XT[:, cap + j]):
-    the sum of distances to the rows labelled c + 1, gathered ``cap`` at a time into the first
-    columns of XT, each chunk's tiles added to the running sum."""
+    the sum of distances to the rows labelled c + 1 (times ``inv``), gathered ``cap`` at a time
+    into the first columns of XT, each chunk's tiles added to the running sum."""
     if n_active == 0:
         return
     for t in range(n_active):
@@ -323,15 +381,19 @@ def _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums) -> None
     n = X.shape[0]
     r = 0
     while r < n:
-        size, r = _gather_chunk(X, labels, c + 1, r, XT, cap)
+        size, r = _gather_chunk(X, labels, c + 1, r, XT, cap, inv)
         for t in range(n_active):
             j = active[t]
-            sums[c, j] = _block_distance_sum(XT, cap + j, 0, size, buf, sums[c, j])
+            sums[c, j] = (
+                _block_distance_sum_single(XT, cap + j, 0, size, buf, sums[c, j])
+                if single
+                else _block_distance_sum(XT, cap + j, 0, size, buf, sums[c, j])
+            )
 
 
 @njit(cache=True, nogil=True)
 def _sampled_sums(
-    X, labels, k, rows, centroids, sizes, rel, tol, XT, cap, sums, buf, nearest, best, active
+    X, labels, k, rows, centroids, sizes, rel, tol, XT, cap, sums, buf, nearest, best, active, inv, single
 ) -> None:
     """sums[c, j]: the sum of distances from data row ``rows[j]`` to the rows labelled c + 1, left
     as +inf where cluster c cannot be the row's neighbour. A first pass over the clusters sums each
@@ -343,7 +405,7 @@ def _sampled_sums(
     m = rows.shape[0]
     for j in range(m):  # the sampled rows sit after the chunk's columns
         for f in range(p):
-            XT[f, cap + j] = X[rows[j], f]
+            XT[f, cap + j] = X[rows[j], f] * inv
         own = labels[rows[j]] - 1
         nearest[j] = -1
         nearest_d = np.inf
@@ -359,7 +421,7 @@ def _sampled_sums(
             if labels[rows[j]] - 1 == c or nearest[j] == c:
                 active[n_active] = j
                 n_active += 1
-        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums)
+        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, single)
     for j in range(m):
         best[j] = sums[nearest[j], j] / sizes[nearest[j]] if nearest[j] >= 0 else np.inf
     for c in range(k):
@@ -370,7 +432,7 @@ def _sampled_sums(
             if _centroid_distance(XT, cap + j, centroids, c) <= best[j] * (1.0 + rel) + tol:
                 active[n_active] = j
                 n_active += 1
-        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums)
+        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, single)
         for t in range(n_active):
             j = active[t]
             best[j] = min(best[j], sums[c, j] / sizes[c])
@@ -415,11 +477,12 @@ def sampled_cluster_distance_sums(
     """Sizes of the k clusters and, for each sampled row, its sum of distances to its own cluster
     and to every cluster that could be its neighbour.
 
-    The same sums as :func:`cluster_mean_distances` forms for those rows (the same block kernel
-    and tiles from each cluster's first row; equal up to the last bits), without sorting a transposed copy
-    of all the data: each cluster is copied _GATHER_ROWS rows at a time into a small buffer, so the
-    extra memory is O(p·(_GATHER_ROWS + m)) whatever n. One thread, releasing the GIL (the k-grid
-    runs several k side by side).
+    The sums :func:`cluster_mean_distances` forms for those rows (the same tiles from each
+    cluster's first row), with single-precision square roots (:func:`_block_sum`; each sum within a
+    relative 2**-23 of the double-precision one, at any scale of the data: :func:`_unit`), and
+    without sorting a transposed copy of all the data: each cluster is copied _GATHER_ROWS rows at
+    a time into a small buffer, so the extra memory is O(p·(_GATHER_ROWS + m)) whatever n. One
+    thread, releasing the GIL (the k-grid runs several k side by side).
 
     Parameters
     ----------
@@ -439,11 +502,18 @@ def sampled_cluster_distance_sums(
     _label_sums(X, labels, centroids, peak)
     centroids /= sizes[:, None]
     rel, tol = _margins(X.shape[0], peak)
+    # Distances in single precision, in a power-of-two unit (exact scaling): see _unit.
+    unit = _unit(X, peak)
+    single = unit > 0.0
+    inv = 1.0 / unit if single else 1.0
     cap = int(min(_GATHER_ROWS, sizes.max()))
     XT = np.empty((p, cap + m))
     sums = np.full((k, m), np.inf)
     _sampled_sums(
-        X, labels, k, rows.astype(np.int64), centroids, sizes, rel, tol, XT, cap, sums, np.empty(_TILE),
-        np.empty(m, np.int64), np.empty(m), np.empty(m, np.int64),
+        X, labels, k, rows.astype(np.int64), centroids * inv, sizes, rel + (_SINGLE_REL if single else 0.0),
+        tol * inv, XT, cap, sums, np.empty(_TILE), np.empty(m, np.int64), np.empty(m), np.empty(m, np.int64),
+        inv, single,
     )  # fmt: skip
+    if single:
+        sums *= unit
     return sizes, np.ascontiguousarray(sums.T)
