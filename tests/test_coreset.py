@@ -347,3 +347,21 @@ def test_large_data_continues_on_a_finer_summary(monkeypatch: pytest.MonkeyPatch
     assert seen == [1024, 2048, 8192]
     nearest = ((X[:, None, :] - fit.centers[None]) ** 2).sum(axis=2).argmin(axis=1) + 1
     assert (nearest == fit.labels).all()
+
+
+def test_quick_passes_try_each_row_against_its_recorded_cluster_only() -> None:
+    """Hartigan & Wong's quick transfer: a row moves to ``alt[i]`` when that lowers the sum of
+    squares, and is not tried against any other cluster, however much better."""
+    X = np.ascontiguousarray([[0.0], [1.0], [2.0], [10.0], [11.0], [20.0], [21.0], [3.9]])
+    w = np.ones(8)
+    lab = np.array([0, 0, 0, 1, 1, 2, 2, 1], np.int32)  # row 7 (3.9) sits in the cluster at 10-11
+    C = np.array([[1.0], [(10 + 11 + 3.9) / 3], [20.5]])
+    W = np.array([3.0, 3.0, 2.0])
+    alt = np.full(8, -1, np.int32)
+    alt[7] = 2  # recorded: the cluster at 20-21, which is worse for it than staying
+    assert kern._quick_pass(X, w, lab, alt, C, W) == 0 and lab[7] == 1
+    alt[7] = 0  # recorded: the cluster at 0-2, much better
+    assert kern._quick_pass(X, w, lab, alt, C, W) == 1
+    assert lab[7] == 0 and alt[7] == 1  # moved, and its old cluster is now its alternative
+    np.testing.assert_allclose(C[:, 0], [(0 + 1 + 2 + 3.9) / 4, 10.5, 20.5])
+    np.testing.assert_allclose(W, [4.0, 2.0, 2.0])

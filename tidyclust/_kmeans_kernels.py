@@ -30,6 +30,10 @@ from numba import njit
 # kmns.f: ``DATA BIG /1.E30/`` is a single-precision literal stored in a double.
 BIG = float(np.float32(1e30))
 
+# hartigan_multistart: at most this many quick passes after each full pass (each quick move lowers
+# the sum of squares, so they end; the cap only bounds a run of moves that rounding could prolong).
+QUICK_MAX_PASS = 1000
+
 # ifault codes of kmns.f
 IFAULT_OK, IFAULT_EMPTY, IFAULT_MAXITER, IFAULT_QTRAN = 0, 1, 2, 4
 
@@ -498,21 +502,25 @@ def hartigan_multistart(X, w, inits, max_pass):
     row to another cluster whenever that lowers the weighted within-cluster sum of squares:
     moving row i (weight w_i) from cluster a to b changes it by
     ``w_i (W_b / (W_b + w_i) d_b - W_a / (W_a - w_i) d_a)`` (W: cluster weights, d: squared
-    distances to the centers, which are updated at once). Stops after a pass without a move, or
-    after ``max_pass`` passes. Every fixed point is also a fixed point of Lloyd's algorithm, and
-    usually a better one. A start that leaves a cluster empty is marked failed (total ``inf``).
+    distances to the centers, which are updated at once). After each pass that moved rows come
+    quick passes, as Hartigan & Wong's quick-transfer stage: each row is tried against its best
+    other cluster of the last full pass only, until a quick pass moves nothing (a full pass tries
+    every cluster for every row, and later ones move few rows). Stops after a full pass without a
+    move, or after ``max_pass`` full passes. Every fixed point is also a fixed point of Lloyd's
+    algorithm, and usually a better one. A start that leaves a cluster empty is marked failed
+    (total ``inf``).
 
     Returns (tot (nstart,), finals (nstart, k, p)): each start's weighted sum of squares and its
     final centers."""
     nstart, k, p = inits.shape
     tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
     lab, C, nc, W = np.empty(X.shape[0], np.int32), np.empty((k, p)), np.empty(k, np.int64), np.empty(k)
-    _hartigan_multistart(X, w, inits, max_pass, lab, C, nc, W, tot, finals)
+    _hartigan_multistart(X, w, inits, max_pass, lab, np.empty(X.shape[0], np.int32), C, nc, W, tot, finals)
     return tot, finals
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _hartigan_multistart(X, w, inits, max_pass, lab, C, nc, W, tot, finals):
+def _hartigan_multistart(X, w, inits, max_pass, lab, alt, C, nc, W, tot, finals):
     n, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
     for s in range(nstart):
@@ -528,8 +536,11 @@ def _hartigan_multistart(X, w, inits, max_pass, lab, C, nc, W, tot, finals):
         if W.min() <= 0.0:
             continue
         for _ in range(max_pass):
-            if _hartigan_pass(X, w, lab, C, W) == 0:
+            if _hartigan_pass(X, w, lab, alt, C, W) == 0:
                 break
+            for _ in range(QUICK_MAX_PASS):  # each move lowers the sum; the cap guards against rounding
+                if _quick_pass(X, w, lab, alt, C, W) == 0:
+                    break
         total = 0.0
         for i in range(n):
             total += w[i] * _sqdist(X, i, C, lab[i], p)
@@ -540,36 +551,80 @@ def _hartigan_multistart(X, w, inits, max_pass, lab, C, nc, W, tot, finals):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _hartigan_pass(X, w, lab, C, W):
-    """One pass of Hartigan's moves over the rows; the number of rows moved."""
+def _move(X, w, i, a, b, lab, C, W):
+    """Move row i (weight w_i) from cluster a to b, updating both centers and weights."""
+    wi = w[i]
+    wa, wb = W[a] - wi, W[b] + wi
+    for j in range(X.shape[1]):
+        C[a, j] = (W[a] * C[a, j] - wi * X[i, j]) / wa
+        C[b, j] = (W[b] * C[b, j] + wi * X[i, j]) / wb
+    W[a], W[b] = wa, wb
+    lab[i] = b
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _hartigan_pass(X, w, lab, alt, C, W):
+    """One pass of Hartigan's moves over the rows, each row tried against every cluster; the
+    number of rows moved. ``alt[i]``: the row's cheapest other cluster (its old one if it moved),
+    for :func:`_quick_pass`; -1 for a row that is its cluster's whole weight."""
     n, p = X.shape
     k = C.shape[0]
     moved = 0
     for i in range(n):
         a, wi = lab[i], w[i]
         if W[a] - wi <= 1e-12 * W[a]:  # the row is its cluster's whole weight: it stays
+            alt[i] = -1
             continue
         cost = _sqdist(X, i, C, a, p) * (W[a] / (W[a] - wi))  # what leaving a saves
         to = a
+        second, second_cost = -1, np.inf  # the cheapest cluster other than a and `to`
         for b in range(k):
             if b == a:
                 continue
             f = W[b] / (W[b] + wi)
+            bound = max(cost, second_cost)
             d = 0.0
-            for j in range(p):  # partial distance: stop once b cannot be cheaper
+            for j in range(p):  # partial distance: stop once b can be neither
                 t = X[i, j] - C[b, j]
                 d += t * t
-                if d * f >= cost:
+                if d * f >= bound:
                     break
             if d * f < cost:
+                if to != a:
+                    second, second_cost = to, cost
                 cost, to = d * f, b
+            elif d * f < second_cost:
+                second, second_cost = b, d * f
         if to != a:
-            wa, wb = W[a] - wi, W[to] + wi
-            for j in range(p):
-                C[a, j] = (W[a] * C[a, j] - wi * X[i, j]) / wa
-                C[to, j] = (W[to] * C[to, j] + wi * X[i, j]) / wb
-            W[a], W[to] = wa, wb
-            lab[i] = to
+            _move(X, w, i, a, to, lab, C, W)
+            alt[i] = a
+            moved += 1
+        else:
+            alt[i] = second
+    return moved
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _quick_pass(X, w, lab, alt, C, W):
+    """One pass trying each row against ``alt[i]`` only (Hartigan & Wong's quick transfer); the
+    number of rows moved (a moved row's alt becomes its old cluster)."""
+    n, p = X.shape
+    moved = 0
+    for i in range(n):
+        a, b, wi = lab[i], alt[i], w[i]
+        if b < 0 or W[a] - wi <= 1e-12 * W[a]:
+            continue
+        cost = _sqdist(X, i, C, a, p) * (W[a] / (W[a] - wi))
+        f = W[b] / (W[b] + wi)
+        d = 0.0
+        for j in range(p):
+            t = X[i, j] - C[b, j]
+            d += t * t
+            if d * f >= cost:
+                break
+        if d * f < cost:
+            _move(X, w, i, a, b, lab, C, W)
+            alt[i] = a
             moved += 1
     return moved
 
