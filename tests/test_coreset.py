@@ -365,3 +365,81 @@ def test_quick_passes_try_each_row_against_its_recorded_cluster_only() -> None:
     assert lab[7] == 0 and alt[7] == 1  # moved, and its old cluster is now its alternative
     np.testing.assert_allclose(C[:, 0], [(0 + 1 + 2 + 3.9) / 4, 10.5, 20.5])
     np.testing.assert_allclose(W, [4.0, 2.0, 2.0])
+
+
+# --------------------------------------------------------------------------- Lloyd's ranking
+@pytest.mark.parametrize("seed", range(4))
+def test_lloyd_rank_reaches_scikit_learns_lloyd_from_the_same_starts(seed: int) -> None:
+    """Lloyd's algorithm to convergence with Hamerly's bounds: the same fixed point as
+    scikit-learn's Lloyd (tol=0, run until no row changes cluster) from each start."""
+    X, _ = make_blobs(3_000, n_features=4, centers=5, cluster_std=2.0, random_state=seed)
+    X = np.ascontiguousarray(X)
+    k = 8
+    rows = np.random.default_rng(seed).choice(X.shape[0], size=(5, k), replace=False)
+    inits = np.ascontiguousarray(X[rows])
+    tot, finals = kern.lloyd_rank(X, inits, 1000)
+    for s in range(inits.shape[0]):
+        km = KMeans(k, init=inits[s], n_init=1, tol=0.0, max_iter=1000, algorithm="lloyd").fit(X)
+        assert tot[s] == pytest.approx(km.inertia_, rel=1e-12)
+        nearest = ((X[:, None, :] - finals[s][None]) ** 2).sum(axis=2).argmin(axis=1)
+        assert same_partition(nearest, km.labels_)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    X=arrays(np.float64, st.tuples(st.integers(12, 60), st.integers(1, 3)), elements=st.integers(-20, 20)),
+    k=st.integers(2, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_lloyd_rank_ends_at_a_fixed_point_of_lloyds_algorithm(X: np.ndarray, k: int, seed: int) -> None:
+    """Any data (integer values: duplicates and exact ties) and any starts: each finite result's
+    centers are the means of their clusters, each row is at a nearest center (to rounding), and
+    ``tot`` is the sum of squares about them."""
+    X = np.ascontiguousarray(X + np.random.default_rng(seed).normal(scale=1e-3, size=X.shape))
+    inits = np.ascontiguousarray(X[np.random.default_rng(seed).choice(X.shape[0], size=(3, k))])
+    tot, finals = kern.lloyd_rank(X, inits, 10_000)
+    for s in range(3):
+        if not np.isfinite(tot[s]):  # a cluster emptied
+            continue
+        d = ((X[:, None, :] - finals[s][None]) ** 2).sum(axis=2)
+        lab = d.argmin(axis=1)
+        assert np.unique(lab).size == k
+        means = np.stack([X[lab == c].mean(axis=0) for c in range(k)])
+        np.testing.assert_allclose(finals[s], means, rtol=1e-9, atol=1e-9)
+        assert tot[s] == pytest.approx(d[np.arange(X.shape[0]), lab].sum(), rel=1e-9, abs=1e-9)
+
+
+def test_lloyd_rank_marks_a_start_that_leaves_a_cluster_empty() -> None:
+    """A center no row is nearest to stays where it is (it may win rows later, as the start with
+    a repeated center does); one that never does marks the start failed."""
+    X = np.ascontiguousarray(np.arange(12.0).reshape(6, 2))
+    far = np.array([[0.0, 1.0], [1000.0, 1000.0], [10.0, 11.0]])
+    inits = np.ascontiguousarray(np.stack([far, X[[0, 0, 5]], X[[0, 2, 5]]]))
+    tot, _ = kern.lloyd_rank(X, inits, 100)
+    assert tot[0] == np.inf and np.isfinite(tot[1:]).all()
+
+
+def test_the_summary_search_runs_hartigan_wong_from_the_best_lloyd_result(
+    blobs10k: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The best summary solutions (8 at 10,000 rows) run Lloyd's algorithm on all rows; the fit
+    is Hartigan–Wong from the final centers of the one that ends lowest."""
+    ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    lloyd_rank = kern.lloyd_rank
+
+    def spy(X: np.ndarray, starts: np.ndarray, max_iter: int) -> tuple:
+        tot, finals = lloyd_rank(X, starts, max_iter)
+        ranked.append((starts, tot, finals))
+        return tot, finals
+
+    monkeypatch.setattr(kern, "lloyd_rank", spy)
+    fit = kmeans(pl.DataFrame(blobs10k), 9, seed=3)
+    [(starts, tot, finals)] = ranked
+    assert starts.shape[0] == model._refinements(10_000) == 8
+    best = int(np.argmin(tot))
+    ic1, _, wss, *_ = kern.hartigan_wong(blobs10k, finals[best])
+    assert same_partition(fit.labels, ic1) and fit.tot_withinss == pytest.approx(wss.sum(), rel=1e-12)
+    assert fit.tot_withinss <= tot[best] * (1 + 1e-12)  # Hartigan–Wong only improves on it
+    # one start is not ranked, and neither are starts that all failed
+    one = np.ascontiguousarray(starts[:1])
+    assert model._lloyd_ranked(blobs10k, one) is one and model._lloyd_ranked(blobs10k, None) is None

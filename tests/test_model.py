@@ -633,11 +633,11 @@ def test_auto_sample_size_grows_with_the_rows_within_bounds() -> None:
 def test_search_description_names_the_search_kmeans_runs() -> None:
     assert model.search_description(8_192) == "every start on every row"
     assert model.search_description(10_000) == (
-        "searched on summaries of the rows (1,024 / 2,048 group means), the best 8 run on all rows"
+        "searched on summaries of the rows (1,024 / 2,048 group means), the best 8 compared on all rows"
     )
     assert "(1,024 / 2,048 group means)" in model.search_description(32_767)
     assert "(1,024 / 2,048 / 8,192 group means)" in model.search_description(32_768)
-    assert model.search_description(40_000).endswith("the best 4 run on all rows")
+    assert model.search_description(40_000).endswith("the best 4 compared on all rows")
     assert model.search_description(100_000, weighted=True) == (
         "searched on 10,000 random rows, the best 2 run on all rows"
     )

@@ -16,6 +16,10 @@ smallest total within-cluster sum of squares, ties going to the earliest start, 
 not depend on the number of threads. There is deliberately no ``parallel=True`` (numba's threading
 layer compiles slowly and stalls when other processes load the machine).
 
+The summary search (:mod:`tidyclust.model`) runs :func:`hartigan_multistart` (Hartigan's
+single-row moves, on weighted group means) and :func:`lloyd_rank` (Lloyd's algorithm with
+Hamerly's bounds, on all rows) before the fit's own algorithm.
+
 Starts: :func:`kmeanspp_starts` is greedy k-means++ (Arthur & Vassilvitskii 2007, as scikit-learn's
 ``kmeans_plusplus``) and :func:`segment_table` the dynamic programme behind the one deterministic
 start (optimal contiguous segmentation of the rows ordered along the first principal axis, Bellman
@@ -627,6 +631,129 @@ def _quick_pass(X, w, lab, alt, C, W):
             alt[i] = a
             moved += 1
     return moved
+
+
+def lloyd_rank(X, inits, max_iter):
+    """Lloyd's algorithm on all rows from every start, to convergence (no row changes cluster) or
+    ``max_iter`` passes, with Hamerly's (2010) bounds: each row keeps an upper bound on the distance
+    to its center and a lower bound on the distance to every other one, loosened by the centers'
+    moves, and its distances are computed only when the bounds no longer prove its cluster.
+
+    The summary search's ranking of its best solutions (:func:`tidyclust.model._summary_inits`):
+    the sum of squares a start reaches on all rows decides which of them goes on. Unweighted.
+
+    Returns (tot (nstart,), finals (nstart, k, p)): each start's sum of squares about its final
+    centers (the means of its final clusters; ``inf`` where a cluster emptied) and those centers."""
+    n, p = X.shape
+    nstart, k = inits.shape[0], inits.shape[1]
+    tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
+    fwork = np.empty((6, k))  # counts, drift, half the distance to the nearest other center, ...
+    _lloyd_rank(
+        X, inits, max_iter, np.empty(n, np.int32), np.empty((2, n)), np.empty((k, p)), np.empty((k, p)),
+        fwork, tot, finals,
+    )  # fmt: skip
+    return tot, finals
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lloyd_rank(X, inits, max_iter, lab, bounds, C, sums, fwork, tot, finals):
+    n, p = X.shape
+    nstart, k = inits.shape[0], inits.shape[1]
+    upper, lower = bounds[0], bounds[1]
+    count, drift, half = fwork[0], fwork[1], fwork[2]
+    for s in range(nstart):
+        _copy_start(inits, s, C)
+        for c in range(k):
+            count[c] = 0.0
+            for j in range(p):
+                sums[c, j] = 0.0
+        for i in range(n):
+            a = _nearest_two(X, i, C, upper, lower)
+            lab[i] = a
+            count[a] += 1.0
+            for j in range(p):
+                sums[a, j] += X[i, j]
+        for _ in range(max_iter):
+            # the means of the clusters (an emptied one keeps its center), and how far each moved
+            far, far_c, second = 0.0, -1, 0.0  # the largest move, its center, the second largest
+            for c in range(k):
+                dd = 0.0
+                for j in range(p):
+                    v = sums[c, j] / count[c] if count[c] > 0.0 else C[c, j]
+                    t = v - C[c, j]
+                    dd += t * t
+                    C[c, j] = v
+                drift[c] = np.sqrt(dd)
+                if drift[c] > far:
+                    far, far_c, second = drift[c], c, far
+                elif drift[c] > second:
+                    second = drift[c]
+            for c in range(k):
+                nearest = np.inf
+                for c2 in range(k):
+                    if c2 != c:
+                        nearest = min(nearest, _sqdist(C, c, C, c2, p))
+                half[c] = 0.5 * np.sqrt(nearest)
+            changed = 0
+            for i in range(n):
+                a = lab[i]
+                upper[i] += drift[a]
+                lower[i] -= second if a == far_c else far
+                z = max(half[a], lower[i])
+                if upper[i] <= z:  # no other center can be nearer
+                    continue
+                upper[i] = np.sqrt(_sqdist(X, i, C, a, p))
+                if upper[i] <= z:
+                    continue
+                b = _nearest_two(X, i, C, upper, lower)
+                if b != a:
+                    changed += 1
+                    lab[i] = b
+                    count[a] -= 1.0
+                    count[b] += 1.0
+                    for j in range(p):
+                        sums[a, j] -= X[i, j]
+                        sums[b, j] += X[i, j]
+            if changed == 0:
+                break
+        # the final clusters' exact means (not the running sums) and their sum of squares
+        failed = False
+        for c in range(k):
+            count[c] = 0.0
+            for j in range(p):
+                C[c, j] = 0.0
+        for i in range(n):
+            count[lab[i]] += 1.0
+            for j in range(p):
+                C[lab[i], j] += X[i, j]
+        for c in range(k):
+            if count[c] == 0.0:
+                failed = True
+            for j in range(p):
+                C[c, j] /= max(count[c], 1.0)
+                finals[s, c, j] = C[c, j]
+        if not failed:
+            total = 0.0
+            for i in range(n):
+                total += _sqdist(X, i, C, lab[i], p)
+            tot[s] = total
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _nearest_two(X, i, C, upper, lower):
+    """Row i's nearest center (the first on ties); sets upper[i] to its distance and lower[i] to
+    the distance to the second nearest."""
+    p = X.shape[1]
+    d1, d2, a = np.inf, np.inf, 0
+    for c in range(C.shape[0]):
+        d = _sqdist(X, i, C, c, p)
+        if d < d1:
+            d1, d2, a = d, d1, c
+        elif d < d2:
+            d2 = d
+    upper[i] = np.sqrt(d1)
+    lower[i] = np.sqrt(d2)
+    return a
 
 
 @njit(cache=True, error_model="numpy")

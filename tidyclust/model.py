@@ -34,9 +34,10 @@ Conventions, as in the rest of tidyclust:
   the fit). Above ``CORESET_MIN_ROWS`` rows, ``"auto"`` (k-means++ starts, no weights; or
   ``"summary"`` at any size) searches on summaries of the rows instead
   (:mod:`tidyclust._coreset`: the means of groups of nearby rows, weighted by their sizes, coarse
-  then fine) with Hartigan's single-row moves, and runs the fit's algorithm on all rows from the
-  best 8 distinct solutions (fewer above 20,000 rows, at least 2: CORESET_REFINE_ROWS): again a
-  local optimum of all rows (measurements: CORESET_CELLS). With weights or ``init="random"``,
+  then fine) with Hartigan's single-row moves, runs Lloyd's algorithm on all rows from the best 8
+  distinct solutions (fewer above 20,000 rows, at least 2: CORESET_REFINE_ROWS), and the fit's
+  algorithm on all rows from the one that ends lowest (LLOYD_RANK): again a local optimum of all
+  rows (measurements: CORESET_CELLS). With weights or ``init="random"``,
   ``"auto"`` searches on a sample above ``AUTO_SAMPLE_MIN_ROWS`` rows; ``None`` never searches
   on less than every row.
 * Large jobs split their starts between threads (``PARALLEL_MIN_WORK``); small ones run on one.
@@ -99,47 +100,59 @@ AUTO_SAMPLE_MAX = 30_000
 # sample_size="auto" above CORESET_MIN_ROWS rows (unweighted, k-means++ starts), and "summary" at
 # any size above CORESET_CELLS[-1] rows: the starts run on summaries of the rows
 # (tidyclust._coreset), the means of groups of nearby rows weighted by their sizes: drawn and run
-# on CORESET_CELLS[0] groups, continued on CORESET_CELLS[1]; the best distinct solutions are run
-# on all rows: CORESET_REFINE of them up to 20,000 rows, then CORESET_REFINE_ROWS / n (at least
-# CORESET_REFINE_MIN), so that the refinements cost about as much as 8 on 20,000 rows. Measured at
-# 10,000-20,000 rows, k = 1..10, against scikit-learn's loop (KMeans(k, n_init=25)) and the search
-# on every row:
-# - 6 data sets (songs-like rows, unscaled and scaled, at 10k and 20k; uniform; anisotropic
-#   blobs; 9 overlapping blobs), 4 seeds each: the mean gap to the best tot_withinss known is
-#   2.8e-4 (every row: 2.0e-4; the loop: 5.7e-4), 1.5-4x faster than every row; how equal values
-#   are split (tidyclust._coreset) moves single seeds of the songs-like sets, 1.6e-4 to 2.8e-4 over
-#   the versions tried. The weak spot is uniform data (6.5e-4 against every row's 3.1e-4 and the
-#   loop's 4.8e-4).
-# - blobs (6 data seeds x 8 search seeds): within 1e-4 of the loop or better at every k in 88 % of
-#   grids (every row: 83 %; the loop against itself with another random_state: 8 %).
-# - A coarse summary of 256 groups instead of 1024 was as good on blobs but lost on the
-#   songs-like rows (the lesson's rows resampled and jittered: 286 tight clumps, which 256 groups
-#   merge): within 1e-4 of the loop at every k in 0 of 16 grids, against 16 of 16. Refining 6
-#   instead of 8: 67 % on blobs.
-# Above 20,000 rows, against the sample search it replaced (AUTO_SAMPLE_*, refining 2), 3 search
-# seeds per data set, mean gap to the best tot_withinss known:
-# - 30,000 and 50,000 rows (4 blob sets, 2 songs-like): refining 2 / 4 / 8, 0.33 / 0.43 / 0.62 s a
-#   grid with gaps 2.1e-4 / 1.8e-4 / 1.3e-4, the sample search 0.66 s and 3.3e-4.
-# - 100,000 blob rows: refining 2 / 4 / 8, 0.91 / 1.29 / 1.99 s, gaps 1.3e-4 / 7.7e-5 / 3.9e-5;
-#   the sample search 1.26 s, 2.4e-4. 100,000 songs-like rows: 0.58-0.74 s and 9.4e-5 for any of
-#   them, the sample search 0.76 s and 1.4e-3 (up to 1.7e-2 at k = 9).
-# - 1,000,000 blob rows: refining 2, 7.4 s and at most 3.8e-5 above scikit-learn's loop (two
-#   seeds); refining 4, 11.6 s; the sample search 7.6-8.0 s and at most 5.5e-5 above.
-# At 20,000 rows refining 2 instead of 8 kept blobs within 1e-4 of the loop at every k in 54 % of
-# grids instead of 100 %, hence the budget rather than a fixed 2.
+# on CORESET_CELLS[0] groups, the CORESET_FINE_KEEP best distinct solutions continued on
+# CORESET_CELLS[1] (and CORESET_FINER); the best distinct solutions of the last summary are
+# compared on all rows (LLOYD_RANK): CORESET_REFINE of them up to 20,000 rows, then
+# CORESET_REFINE_ROWS / n (at least CORESET_REFINE_MIN), so that the comparison costs about as
+# much as 8 on 20,000 rows. Measured with benchmarks/quality.py (k = 1..10, against scikit-learn's
+# loop KMeans(k, n_init=25) with the same seed and the best tot_withinss known):
+# - 10,000 blob rows, 12 data seeds: within 1e-4 of the loop or better at every k in 100 % of
+#   grids (the loop against itself with another random_state: 42 %), mean gap 2.1e-5 (the
+#   loop's: 4.1e-4). Comparing 6 or 4 solutions instead of 8: 92 % (one grid 1.1e-3 above the
+#   loop at k = 10, where 1 of the 26 starts reaches the loop's basin), mean gap 3.6e-5 / 4.5e-5,
+#   for 7 % / 18 % less time. Continuing all 26 coarse solutions on the fine summary instead of
+#   16: the same on blobs and the songs-like rows, within the seeds' spread, 8 % more time.
+# - 10,000 rows of the other kinds, mean gap ours / the loop's: anisotropic blobs 3.7e-5 /
+#   1.1e-4, 9 overlapping blobs 1.6e-6 / 4.7e-5, uniform 3.8e-4 / 5.6e-4, songs-like rows (the
+#   lesson's rows resampled and jittered: 286 tight clumps) 8.0e-5 / 6.2e-4, the same scaled
+#   5.0e-4 / 4.3e-4: a rough landscape where the loop's own best of 25 moves by up to 2.7e-3 with
+#   its seed, and in most grids where ours is worse none of its 26 starts reaches the loop's
+#   basin, even refined on all rows.
+# - 20,000 and 50,000 rows (blobs, songs-like, scaled; 3 seeds): mean gap 1.4e-4 (the loop's:
+#   5.2e-4), as the Hartigan–Wong refinement of the same 8 (then 3) solutions it replaced, in
+#   20-45 % less time.
+# Earlier measurements, with each of the best solutions refined by Hartigan–Wong on all rows, that
+# chose the summaries: a coarse summary of 256 groups instead of 1024 was as good on blobs but
+# lost on the songs-like rows (256 groups merge their clumps): within 1e-4 of the loop at every k
+# in 0 of 16 grids, against 16 of 16. At 20,000 rows refining 2 instead of 8 kept blobs within
+# 1e-4 of the loop at every k in 54 % of grids instead of 100 %, hence the budget rather than a
+# fixed 2; at 1,000,000 blob rows refining 2 stayed within 3.8e-5 of the loop (two seeds).
 CORESET_MIN_ROWS = 8_192
 CORESET_CELLS = (1024, 2048)
 CORESET_REFINE = 8
 CORESET_REFINE_ROWS = 160_000
 CORESET_REFINE_MIN = 2
 # From CORESET_FINER_MIN_ROWS rows (4 a group) the search continues on a third, finer summary
-# before the rows. 1,000,000 blob rows, seeds 3-6: at most 2.0e-5 above the loop (k = 9) in 8.0 s,
-# against 1.2e-4 in 7.2 s without it (refining 3 instead: 2.4e-6, 10 s). 30,000-100,000 rows
-# (the sets above): mean gap 1.1e-4 against 1.4e-4, within 1e-4 of the loop at every k in 85 %
-# of grids against 78 %, 15 % more time.
+# before the rows (measured with Hartigan–Wong refinements of the best solutions). 1,000,000 blob
+# rows, seeds 3-6: at most 2.0e-5 above the loop (k = 9) in 8.0 s, against 1.2e-4 in 7.2 s
+# without it (refining 3 instead: 2.4e-6, 10 s). 30,000-100,000 rows: mean gap 1.1e-4 against
+# 1.4e-4, within 1e-4 of the loop at every k in 85 % of grids against 78 %, 15 % more time.
 CORESET_FINER = 8_192
 CORESET_FINER_MIN_ROWS = 32_768
 CORESET_MAX_PASS = 50
+# The CORESET_FINE_KEEP best distinct solutions of each summary go on to the next, finer one.
+CORESET_FINE_KEEP = 16
+# LLOYD_RANK: which of the best summary solutions is run to a Hartigan–Wong optimum on all rows is
+# decided by Lloyd's algorithm run from each of them on all rows, to convergence
+# (kern.lloyd_rank, with Hamerly's bounds): the sum of squares Lloyd's algorithm reaches picks the
+# start whose own Hartigan–Wong run on all rows ends lowest in 98 % of (data set, seed, k) at
+# 10,000 rows (mean gap to the best of the 8 runs: 2.6e-5), where the summaries' own sums of
+# squares do not (picking by them: 20 % more than 1e-4 above; on all rows every solution improves
+# by about 2e-3, more than they differ), and one costs about half a Hartigan–Wong run. The fit is
+# then the fit's algorithm from the chosen start's Lloyd centers. Stopping the Lloyd runs early
+# (after 5-20 passes, or once 2-25 rows move in a pass) loses that ranking, and so does running
+# them on summaries of 2,048-6,000 groups or on a half or a quarter of the rows.
+LLOYD_RANK_MAX_ITER = 1000
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows:
 # every row where every row is searched; above, a start among 26 on the summaries needs no more
 # (at 10,000 rows the table takes 2.5 ms on 5,000 rows instead of 6.4 ms on all, before the
@@ -441,7 +454,7 @@ def _summary_search(how: _Search, n: int, w: np.ndarray | None) -> bool:
 
 
 def _refinements(n: int) -> int:
-    """How many of the best summary solutions run on all rows (see CORESET_REFINE_ROWS)."""
+    """How many of the best summary solutions are compared on all rows (see CORESET_REFINE_ROWS)."""
     return max(CORESET_REFINE_MIN, min(CORESET_REFINE, CORESET_REFINE_ROWS // n))
 
 
@@ -468,9 +481,11 @@ def _summaries(prep: _Prepared) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _summary_inits(prep: _Prepared, k: int, rng: np.random.Generator, how: _Search):
     """The search on summaries: the k-means++ starts (drawn on the coarse summary) and the
-    principal-axis start run Hartigan's method on the coarse summary, then on each finer one; the
-    best distinct solutions of the finest (``_refinements``) become the starts on all rows. None if
-    the coarse summary has fewer than k distinct means or every start emptied a cluster."""
+    principal-axis start run Hartigan's method on the coarse summary, then the best distinct
+    solutions (CORESET_FINE_KEEP) on each finer one; the best distinct solutions of the finest
+    (``_refinements``) run Lloyd's algorithm on all rows, and the final centers of the one that
+    ends lowest are the start on all rows (LLOYD_RANK). None if the coarse summary has fewer than
+    k distinct means or every start emptied a cluster."""
     (coarse, weights), *finer = _summaries(prep)
     if kern.count_distinct_rows(coarse, k) < k:
         return None
@@ -479,10 +494,21 @@ def _summary_inits(prep: _Prepared, k: int, rng: np.random.Generator, how: _Sear
         inits = np.concatenate([inits, _segment_start(prep.X, k, prep.cache)[None]])
     tot, finals = kern.hartigan_multistart(coarse, weights, inits, CORESET_MAX_PASS)
     for means, sizes in finer:
-        # Up to k = 6 on blobs the 26 starts end in 2 to 6 solutions: each runs on the next once.
-        distinct = np.ascontiguousarray(finals[_distinct(tot, finals, len(tot))])
-        tot, finals = kern.hartigan_multistart(means, sizes, distinct, CORESET_MAX_PASS)
-    return _best_distinct(tot, finals, _refinements(prep.X.shape[0]))
+        kept = np.ascontiguousarray(finals[_distinct(tot, finals, CORESET_FINE_KEEP)])
+        tot, finals = kern.hartigan_multistart(means, sizes, kept, CORESET_MAX_PASS)
+    return _lloyd_ranked(prep.X, _best_distinct(tot, finals, _refinements(prep.X.shape[0])))
+
+
+def _lloyd_ranked(X: np.ndarray, starts: np.ndarray | None) -> np.ndarray | None:
+    """Of several ``starts`` (s, k, p), the final centers (1, k, p) of the one whose Lloyd run on all
+    rows ends with the smallest sum of squares (ties: the earliest); see LLOYD_RANK. One start, or
+    none, is returned as it is, and so are the starts if every Lloyd run emptied a cluster."""
+    if starts is None or starts.shape[0] == 1:
+        return starts
+    tot, finals = kern.lloyd_rank(X, starts, LLOYD_RANK_MAX_ITER)
+    if not np.isfinite(tot).any():
+        return starts
+    return finals[[int(np.argmin(tot))]]
 
 
 def _best_distinct(tot: np.ndarray, finals: np.ndarray, keep: int) -> np.ndarray | None:
@@ -711,14 +737,16 @@ def search_description(
     >>> search_description(286)
     'every start on every row'
     >>> search_description(100_000)
-    'searched on summaries of the rows (1,024 / 2,048 / 8,192 group means), the best 2 run on all rows'
+    'searched on summaries of the rows (1,024 / 2,048 / 8,192 group means), the best 2 compared on all rows'
     """
     how = _resolve(1, 0, None, "lloyd", sample_size, init, True)[0]
     w = np.ones(0) if weighted else None  # only whether there are weights matters here
     if _summary_search(how, n, w):
         cells = " / ".join(f"{c:,}" for c in _summary_cells(n))
         best = _refinements(n)
-        return f"searched on summaries of the rows ({cells} group means), the best {best} run on all rows"
+        return (
+            f"searched on summaries of the rows ({cells} group means), the best {best} compared on all rows"
+        )
     size = _sample_rows(how, n, w)
     if size is not None:
         return f"searched on {size:,} random rows, the best {REFINE} run on all rows"
@@ -798,8 +826,9 @@ def kmeans(
         solutions, and keep the best. The result is a local optimum of all rows, but the start
         that would have won on all rows can be missed. ``"auto"`` (default): above 8,192 rows
         (k-means++ starts, no weights) the starts run on summaries of the rows, 1,024 then 2,048
-        (and from 32,768 rows 8,192) group means weighted by their sizes, and the best 8 distinct
-        solutions on all rows (fewer above 20,000 rows, at least 2; ``CORESET_*``, module docs);
+        (and from 32,768 rows 8,192) group means weighted by their sizes, the best 8 distinct
+        solutions run Lloyd's algorithm on all rows (fewer above 20,000 rows, at least 2), and
+        the algorithm runs from the one that ends lowest (``CORESET_*``, ``LLOYD_RANK``);
         with weights or ``init="random"``, every row up to 20,000 rows, then a sample of 3 % of
         the rows, at least 10,000 and at most 30,000 (``AUTO_SAMPLE_*``); every row up to 8,192
         rows.
