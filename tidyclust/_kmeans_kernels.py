@@ -647,20 +647,20 @@ def lloyd_rank(X, inits, max_iter):
     n, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
     tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
-    fwork = np.empty((6, k))  # counts, drift, half the distance to the nearest other center, ...
+    fwork = np.empty((4, k))  # counts, moves, half the distance to the nearest other center, falls
     _lloyd_rank(
-        X, inits, max_iter, np.empty(n, np.int32), np.empty((2, n)), np.empty((k, p)), np.empty((k, p)),
-        fwork, tot, finals,
+        X, inits, max_iter, np.empty(n, np.int32), np.empty(n, np.int64), np.empty((2, n)),
+        np.empty((k, p)), np.empty((k, p)), fwork, tot, finals,
     )  # fmt: skip
     return tot, finals
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _lloyd_rank(X, inits, max_iter, lab, bounds, C, sums, fwork, tot, finals):
+def _lloyd_rank(X, inits, max_iter, lab, unsettled, bounds, C, sums, fwork, tot, finals):
     n, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
     upper, lower = bounds[0], bounds[1]
-    count, drift, half = fwork[0], fwork[1], fwork[2]
+    count, drift, half, fall = fwork[0], fwork[1], fwork[2], fwork[3]
     for s in range(nstart):
         _copy_start(inits, s, C)
         for c in range(k):
@@ -694,16 +694,26 @@ def _lloyd_rank(X, inits, max_iter, lab, bounds, C, sums, fwork, tot, finals):
                     if c2 != c:
                         nearest = min(nearest, _sqdist(C, c, C, c2, p))
                 half[c] = 0.5 * np.sqrt(nearest)
-            changed = 0
+            for c in range(k):  # how far a row's lower bound falls: the largest other move
+                fall[c] = second if c == far_c else far
+            # First the bounds of every row (a branch-free pass), listing the rows they no longer
+            # settle; then those rows.
+            m = 0
             for i in range(n):
                 a = lab[i]
-                upper[i] += drift[a]
-                lower[i] -= second if a == far_c else far
+                u = upper[i] + drift[a]
+                lo = lower[i] - fall[a]
+                upper[i] = u
+                lower[i] = lo
+                unsettled[m] = i
+                m += u > max(half[a], lo)
+            changed = 0
+            for t in range(m):
+                i = unsettled[t]
+                a = lab[i]
                 z = max(half[a], lower[i])
-                if upper[i] <= z:  # no other center can be nearer
-                    continue
                 upper[i] = np.sqrt(_sqdist(X, i, C, a, p))
-                if upper[i] <= z:
+                if upper[i] <= z:  # no other center can be nearer
                     continue
                 b = _nearest_two(X, i, C, upper, lower)
                 if b != a:
