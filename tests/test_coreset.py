@@ -359,9 +359,11 @@ def test_quick_passes_try_each_row_against_its_recorded_cluster_only() -> None:
     W = np.array([3.0, 3.0, 2.0])
     alt = np.full(8, -1, np.int32)
     alt[7] = 2  # recorded: the cluster at 20-21, which is worse for it than staying
-    assert kern._quick_pass(X, w, lab, alt, C, W) == 0 and lab[7] == 1
+    CT = np.ascontiguousarray(C.T)
+    assert kern._quick_pass(X, w, lab, alt, C, CT, W) == 0 and lab[7] == 1
     alt[7] = 0  # recorded: the cluster at 0-2, much better
-    assert kern._quick_pass(X, w, lab, alt, C, W) == 1
+    assert kern._quick_pass(X, w, lab, alt, C, CT, W) == 1
+    np.testing.assert_array_equal(CT, C.T)  # the transposed copy follows
     assert lab[7] == 0 and alt[7] == 1  # moved, and its old cluster is now its alternative
     np.testing.assert_allclose(C[:, 0], [(0 + 1 + 2 + 3.9) / 4, 10.5, 20.5])
     np.testing.assert_allclose(W, [4.0, 2.0, 2.0])

@@ -519,12 +519,13 @@ def hartigan_multistart(X, w, inits, max_pass):
     nstart, k, p = inits.shape
     tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
     lab, C, nc, W = np.empty(X.shape[0], np.int32), np.empty((k, p)), np.empty(k, np.int64), np.empty(k)
-    _hartigan_multistart(X, w, inits, max_pass, lab, np.empty(X.shape[0], np.int32), C, nc, W, tot, finals)
+    alt, CT, dist = np.empty(X.shape[0], np.int32), np.empty((p, k)), np.empty(k)
+    _hartigan_multistart(X, w, inits, max_pass, lab, alt, C, CT, dist, nc, W, tot, finals)
     return tot, finals
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _hartigan_multistart(X, w, inits, max_pass, lab, alt, C, nc, W, tot, finals):
+def _hartigan_multistart(X, w, inits, max_pass, lab, alt, C, CT, dist, nc, W, tot, finals):
     n, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
     for s in range(nstart):
@@ -539,11 +540,14 @@ def _hartigan_multistart(X, w, inits, max_pass, lab, alt, C, nc, W, tot, finals)
         _weighted_means(X, w, lab, C, nc, W)
         if W.min() <= 0.0:
             continue
+        for c in range(k):
+            for j in range(p):
+                CT[j, c] = C[c, j]
         for _ in range(max_pass):
-            if _hartigan_pass(X, w, lab, alt, C, W) == 0:
+            if _hartigan_pass(X, w, lab, alt, C, CT, dist, W) == 0:
                 break
             for _ in range(QUICK_MAX_PASS):  # each move lowers the sum; the cap guards against rounding
-                if _quick_pass(X, w, lab, alt, C, W) == 0:
+                if _quick_pass(X, w, lab, alt, C, CT, W) == 0:
                     break
         total = 0.0
         for i in range(n):
@@ -567,10 +571,11 @@ def _move(X, w, i, a, b, lab, C, W):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _hartigan_pass(X, w, lab, alt, C, W):
+def _hartigan_pass(X, w, lab, alt, C, CT, dist, W):
     """One pass of Hartigan's moves over the rows, each row tried against every cluster; the
     number of rows moved. ``alt[i]``: the row's cheapest other cluster (its old one if it moved),
-    for :func:`_quick_pass`; -1 for a row that is its cluster's whole weight."""
+    for :func:`_quick_pass`; -1 for a row that is its cluster's whole weight. ``CT``: the centers
+    transposed (p x k), kept equal to ``C``; ``dist``: k floats of work space."""
     n, p = X.shape
     k = C.shape[0]
     moved = 0
@@ -579,28 +584,33 @@ def _hartigan_pass(X, w, lab, alt, C, W):
         if W[a] - wi <= 1e-12 * W[a]:  # the row is its cluster's whole weight: it stays
             alt[i] = -1
             continue
-        cost = _sqdist(X, i, C, a, p) * (W[a] / (W[a] - wi))  # what leaving a saves
+        # the squared distances to every center at once, feature by feature: a loop over the
+        # clusters on the transposed centers, which the compiler vectorises
+        for c in range(k):
+            dist[c] = 0.0
+        for j in range(p):
+            xj = X[i, j]
+            for c in range(k):
+                t = xj - CT[j, c]
+                dist[c] += t * t
+        cost = dist[a] * (W[a] / (W[a] - wi))  # what leaving a saves
         to = a
         second, second_cost = -1, np.inf  # the cheapest cluster other than a and `to`
         for b in range(k):
             if b == a:
                 continue
-            f = W[b] / (W[b] + wi)
-            bound = max(cost, second_cost)
-            d = 0.0
-            for j in range(p):  # partial distance: stop once b can be neither
-                t = X[i, j] - C[b, j]
-                d += t * t
-                if d * f >= bound:
-                    break
-            if d * f < cost:
+            v = dist[b] * (W[b] / (W[b] + wi))
+            if v < cost:
                 if to != a:
                     second, second_cost = to, cost
-                cost, to = d * f, b
-            elif d * f < second_cost:
-                second, second_cost = b, d * f
+                cost, to = v, b
+            elif v < second_cost:
+                second, second_cost = b, v
         if to != a:
             _move(X, w, i, a, to, lab, C, W)
+            for j in range(p):
+                CT[j, a] = C[a, j]
+                CT[j, to] = C[to, j]
             alt[i] = a
             moved += 1
         else:
@@ -609,9 +619,9 @@ def _hartigan_pass(X, w, lab, alt, C, W):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _quick_pass(X, w, lab, alt, C, W):
+def _quick_pass(X, w, lab, alt, C, CT, W):
     """One pass trying each row against ``alt[i]`` only (Hartigan & Wong's quick transfer); the
-    number of rows moved (a moved row's alt becomes its old cluster)."""
+    number of rows moved (a moved row's alt becomes its old cluster; ``CT`` follows ``C``)."""
     n, p = X.shape
     moved = 0
     for i in range(n):
@@ -628,6 +638,9 @@ def _quick_pass(X, w, lab, alt, C, W):
                 break
         if d * f < cost:
             _move(X, w, i, a, b, lab, C, W)
+            for j in range(p):
+                CT[j, a] = C[a, j]
+                CT[j, b] = C[b, j]
             alt[i] = a
             moved += 1
     return moved
