@@ -935,27 +935,27 @@ def kmeanspp_starts(X, w, pool, k, trials, u_first, u_cand):
     w_i D(x_i)^2 (D = distance to the nearest center so far). The uniforms ``u_first`` (nstart,)
     and ``u_cand`` (nstart, k, trials) come from the caller's seeded generator.
     Returns (nstart, k, p) initial centers (rows of X)."""
-    # The kernel reads the pool's rows and weights directly (no pool[] indirection nor weight
-    # test in its inner loops): X itself when the pool is every row, else a copy of those rows.
-    every = pool.shape[0] == X.shape[0]  # pool is sorted and distinct: then it is arange(n)
-    Xp = X if every else np.ascontiguousarray(X[pool])
-    wp = np.ones(pool.shape[0]) if w.shape[0] == 0 else (w if every else w[pool])
+    # The kernel reads the pool's rows transposed (p x rows: its loops over the rows vectorise)
+    # and their weights, with no pool[] indirection nor weight test in its inner loops.
+    XT = np.ascontiguousarray(X[pool].T if pool.shape[0] < X.shape[0] else X.T)
+    wp = np.ones(pool.shape[0]) if w.shape[0] == 0 else np.ascontiguousarray(w[pool])
     out = np.empty((u_first.shape[0], k, X.shape[1]))
-    _kmeanspp_starts(Xp, wp, trials, u_first, u_cand, out, np.empty((4, pool.shape[0])))
+    _kmeanspp_starts(XT, wp, trials, u_first, u_cand, out, np.empty((5, pool.shape[0])))
     return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _kmeanspp_starts(X, w, trials, u_first, u_cand, out, work):
-    n = X.shape[0]
-    nstart, k, p = out.shape
-    dist, cand, best_d, cum = work[0], work[1], work[2], work[3]
+def _kmeanspp_starts(XT, w, trials, u_first, u_cand, out, work):
+    p, n = XT.shape
+    nstart, k = out.shape[0], out.shape[1]
+    dist, cand, best_d, cum, buf = work[0], work[1], work[2], work[3], work[4]
     for s in range(nstart):
         first = min(int(u_first[s] * n), n - 1)
         for j in range(p):
-            out[s, 0, j] = X[first, j]
+            out[s, 0, j] = XT[j, first]
+        _sqdists_to_row(XT, first, buf)
         for a in range(n):
-            dist[a] = w[a] * _sqdist(X, a, out[s], 0, p)
+            dist[a] = w[a] * buf[a]
         for c in range(1, k):
             acc = 0.0
             for a in range(n):
@@ -977,29 +977,42 @@ def _kmeanspp_starts(X, w, trials, u_first, u_cand, out, work):
                 row = lo
                 while row > 0 and dist[row] == 0.0:
                     row -= 1
-                pot = 0.0
-                for b in range(n):
-                    dd = w[b] * _sqdist2(X, b, row, p)
-                    cand[b] = dd if dd < dist[b] else dist[b]
-                    pot += cand[b]
+                _sqdists_to_row(XT, row, buf)
+                pot = _potential(w, buf, dist, cand)
                 if pot < best_pot:
                     best_pot = pot
                     best_row = row
                     for b in range(n):  # loops, not slices: far less code to compile
                         best_d[b] = cand[b]
             for j in range(p):
-                out[s, c, j] = X[best_row, j]
+                out[s, c, j] = XT[j, best_row]
             for b in range(n):
                 dist[b] = best_d[b]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _sqdist2(X, i, r, p):
-    s = 0.0
+def _sqdists_to_row(XT, r, buf):
+    """buf[b] = the squared distance from row b to row r (features summed in order)."""
+    p, n = XT.shape
+    for b in range(n):
+        buf[b] = 0.0
     for j in range(p):
-        t = X[i, j] - X[r, j]
-        s += t * t
-    return s
+        xr = XT[j, r]
+        for b in range(n):
+            t = XT[j, b] - xr
+            buf[b] += t * t
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "nsz"})
+def _potential(w, buf, dist, cand):
+    """cand = min(w * buf, dist) row by row, and its sum (summed in any order: reassociation lets
+    the compiler vectorise the sum, which a row-by-row running sum would serialise)."""
+    pot = 0.0
+    for b in range(w.shape[0]):
+        dd = w[b] * buf[b]
+        cand[b] = dd if dd < dist[b] else dist[b]
+        pot += cand[b]
+    return pot
 
 
 @njit(cache=True, inline="always", error_model="numpy")
