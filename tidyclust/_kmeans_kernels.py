@@ -662,7 +662,7 @@ def lloyd_rank(X, inits, max_iter):
     tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
     fwork = np.empty((4, k))  # counts, moves, half the distance to the nearest other center, falls
     _lloyd_rank(
-        X, inits, max_iter, np.empty(n, np.int32), np.empty(n, np.int64), np.empty((2, n)),
+        X, inits, max_iter, np.empty(n, np.int32), np.empty(n, np.int32), np.empty((2, n)),
         np.empty((k, p)), np.empty((k, p)), fwork, tot, finals,
     )  # fmt: skip
     return tot, finals
