@@ -308,6 +308,51 @@ def test_segment_table_is_optimal_in_one_dimension(x: np.ndarray, k: int) -> Non
     assert got <= _segments_naive(x, k) * (1 + 1e-9) + 1e-6
 
 
+def _weighted_segments_naive(x: np.ndarray, w: np.ndarray, k: int) -> float:
+    """O(k n²) optimal weighted 1-D k-means of the sorted values (each value weighted by w)."""
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    n = x.shape[0]
+
+    def cost(i: int, j: int) -> float:
+        mean = np.average(x[i:j], weights=w[i:j])
+        return float((w[i:j] * (x[i:j] - mean) ** 2).sum())
+
+    D = np.full((k + 1, n + 1), np.inf)
+    D[0, 0] = 0.0
+    for q in range(1, k + 1):
+        for j in range(q, n + 1):
+            D[q, j] = min(D[q - 1, i] + cost(i, j) for i in range(q - 1, j))
+    return D[k, n]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    x=arrays(np.float64, st.integers(3, 25), elements=st.floats(-1e3, 1e3, width=32), unique=True),
+    w=st.lists(st.floats(0.5, 40.0), min_size=25, max_size=25),
+    k=st.integers(1, 3),
+)
+def test_weighted_segment_start_is_optimal_in_one_dimension(x: np.ndarray, w: list, k: int) -> None:
+    """The summary search's principal-axis start: the segmentation of group means weighted by their
+    sizes. In 1-D its runs are the optimal weighted k-means, as a brute force over every split."""
+    k = min(k, x.shape[0])
+    w = np.array(w[: x.shape[0]])
+    centers = model._segment_start(x[:, None], k, {}, w)
+    lab = np.abs(x[:, None] - centers[:, 0][None, :]).argmin(axis=1)
+    got = sum(float((w[lab == c] * (x[lab == c] - centers[c, 0]) ** 2).sum()) for c in range(k))
+    assert got <= _weighted_segments_naive(x, w, k) * (1 + 1e-9) + 1e-6
+
+
+def test_unit_weights_segment_as_no_weights() -> None:
+    """Weights of 1 give the unweighted table and means bit for bit (x * 1.0 == x)."""
+    X = blobs(200, seed=3)
+    ones = np.ones(X.shape[0])
+    rows = model._principal_axis_order(X)
+    table = kern.segment_table(X, rows, 6)
+    assert np.array_equal(kern.segment_table(X, rows, 6, ones), table)
+    assert np.array_equal(kern.segment_means(X, rows, table, 6, ones), kern.segment_means(X, rows, table, 6))
+
+
 def test_kmeanspp_starts_are_distinct_rows_of_the_pool() -> None:
     X = blobs(90, seed=2)
     pool = np.arange(10, 90)

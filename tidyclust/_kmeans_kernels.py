@@ -33,6 +33,7 @@ from numba import njit
 
 # kmns.f: ``DATA BIG /1.E30/`` is a single-precision literal stored in a double.
 BIG = float(np.float32(1e30))
+_NO_WEIGHTS = np.empty(0)  # "every row weighs 1" (see _weight)
 
 # hartigan_multistart: at most this many quick passes after each full pass (each quick move lowers
 # the sum of squares, so they end; the cap only bounds a run of moves that rounding could prolong).
@@ -1016,21 +1017,23 @@ def _potential(w, buf, dist, cand):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _segment_cost(cs, cs2, i, j):
-    """Sum of squares of rows i..j-1 (of the ordered rows) about their mean, from prefix sums."""
+def _segment_cost(cs, cs2, cw, i, j):
+    """Sum of squares of rows i..j-1 (of the ordered rows) about their mean, from prefix sums of
+    the (weighted) rows, squares and weights."""
     s = 0.0
     for c in range(cs.shape[1]):
         t = cs[j, c] - cs[i, c]
         s += t * t
-    return cs2[j] - cs2[i] - s / (j - i)
+    return cs2[j] - cs2[i] - s / (cw[j] - cw[i])
 
 
 _SEGMENT_STACK = 256
 
 
-def segment_table(X, rows, kmax):
+def segment_table(X, rows, kmax, w=_NO_WEIGHTS):
     """Split the rows ``X[rows]`` (in that order, e.g. along the first principal axis) into q
-    contiguous segments with the smallest total within-segment sum of squares (all p columns),
+    contiguous segments with the smallest total within-segment sum of squares (all p columns;
+    rows weighted by ``w`` if given, as the summaries' group means are),
     for every q <= kmax: Bellman's (1961) segmentation DP, D[q, j] = min_i D[q-1, i] + cost(i, j).
     Each row q is filled by the divide-and-conquer rule of Ckmeans.1d.dp (Wang & Song 2011): the
     best split i of a middle j bounds the splits of the j on either side, O(kmax·n·log n·p) instead
@@ -1044,23 +1047,26 @@ def segment_table(X, rows, kmax):
     # stack never holds more than about twice the depth of the halving (log2 n): a fixed 256
     # entries instead of O(n) (at 10,000 rows the old 4(n + 2) x 4 stack was 1.3 MB).
     stack = np.empty((_SEGMENT_STACK, 4), np.int64)
-    _segment_table(X, rows, np.zeros((n + 1, p)), np.zeros((3, n + 1)), stack, B)
+    _segment_table(X, rows, w, np.zeros((n + 1, p)), np.zeros((4, n + 1)), stack, B)
     return B
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _segment_table(X, rows, cs, work, stack, B):
-    """Fills ``B`` (kmax + 1, n + 1); ``cs`` (n + 1, p) and ``work`` (3, n + 1) start at 0."""
+def _segment_table(X, rows, w, cs, work, stack, B):
+    """Fills ``B`` (kmax + 1, n + 1); ``cs`` (n + 1, p) and ``work`` (4, n + 1) start at 0. Weights
+    of 1 (``w`` empty) give the unweighted sums exactly (x * 1.0 == x)."""
     n, p = rows.shape[0], X.shape[1]
     kmax = B.shape[0] - 1
-    cs2, prev, cur = work[0], work[1], work[2]
+    cs2, prev, cur, cw = work[0], work[1], work[2], work[3]
     for i in range(n):
+        wi = _weight(w, rows[i])
         s = 0.0
         for c in range(p):
             x = X[rows[i], c]
-            cs[i + 1, c] = cs[i, c] + x
+            cs[i + 1, c] = cs[i, c] + wi * x
             s += x * x
-        cs2[i + 1] = cs2[i] + s
+        cs2[i + 1] = cs2[i] + wi * s
+        cw[i + 1] = cw[i] + wi
     for j in range(1, n + 1):
         prev[j] = np.inf
     for q in range(1, kmax + 1):
@@ -1077,7 +1083,7 @@ def _segment_table(X, rows, cs, work, stack, B):
             best = np.inf
             arg = max(ilo, q - 1)
             for i in range(max(ilo, q - 1), min(ihi, j - 1) + 1):
-                v = prev[i] + _segment_cost(cs, cs2, i, j)
+                v = prev[i] + _segment_cost(cs, cs2, cw, i, j)
                 if v < best:
                     best = v
                     arg = i
@@ -1149,25 +1155,29 @@ def _relabel_first_appearance(lab, new, perm):
             nxt += 1
 
 
-def segment_means(X, rows, B, k):
+def segment_means(X, rows, B, k, w=_NO_WEIGHTS):
     """(k, p) means of the rows of ``X`` in the k segments of ``rows`` read back from the table
     ``B`` of :func:`segment_table`, each summed row by row in order, then divided by the count (the
-    operations of ``X[rows[i:j]].mean(axis=0)``, without the gathered copy)."""
+    operations of ``X[rows[i:j]].mean(axis=0)``, without the gathered copy); weighted by ``w`` if
+    given."""
     centers = np.zeros((k, X.shape[1]))
-    _segment_means(X, rows, B, centers)
+    _segment_means(X, rows, w, B, centers)
     return centers
 
 
 @njit(cache=True, error_model="numpy")
-def _segment_means(X, rows, B, centers):
+def _segment_means(X, rows, w, B, centers):
     """``centers`` (k, p) starts at 0."""
     k, p = centers.shape
     j = rows.shape[0]
     for q in range(k, 0, -1):
         i = B[q, j]
+        total = 0.0
         for r in range(i, j):
+            wr = _weight(w, rows[r])
+            total += wr
             for c in range(p):
-                centers[q - 1, c] += X[rows[r], c]
+                centers[q - 1, c] += wr * X[rows[r], c]
         for c in range(p):
-            centers[q - 1, c] /= j - i
+            centers[q - 1, c] /= total
         j = i

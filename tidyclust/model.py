@@ -14,7 +14,8 @@ Conventions, as in the rest of tidyclust:
   :class:`numpy.random.Generator` seeded by ``seed``. ``pc_start=True`` (default) adds one
   deterministic start after the random ones: the best split of the rows, ordered along their first
   principal axis, into ``k`` contiguous runs (all columns count; Bellman's segmentation DP with the
-  divide-and-conquer rule of Ckmeans.1d.dp, Wang & Song 2011). On the lesson data, which is nearly
+  divide-and-conquer rule of Ckmeans.1d.dp, Wang & Song 2011); in the summary search below, of the
+  coarse summary's group means, weighted by their sizes. On the lesson data, which is nearly
   one-dimensional, that start alone reaches R's published optimum or better at every k = 1..10,
   where best-of-25 random starts (R's own included) misses at k = 8 in most seeds. Every start is
   run to a Hartigan–Wong (or Lloyd) local optimum on all rows; the one with the smallest total
@@ -162,9 +163,10 @@ CORESET_FINE_KEEP = 16
 LLOYD_RANK_MAX_ITER = 1000
 LLOYD_RANK_ROW_PASSES = 50_000_000
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows:
-# every row where every row is searched; above, a start among 26 on the summaries needs no more
-# (at 10,000 rows the table takes 2.5 ms on 5,000 rows instead of 6.4 ms on all, before the
-# grid's threads start).
+# every row where every row is searched, a sample of them above (weights or init="random"). The
+# summary search segments its coarse summary instead (1,024 group means, weighted by their sizes),
+# where the start runs: 1.4 ms before the 10,000-row grid's threads start, where the rows' own
+# table took 6-9 ms.
 SEGMENT_MAX_ROWS = 8_192
 CENTER_BLOCK = 4_096
 # Starts are split between threads only when rows x k x starts reaches this (thread start-up and
@@ -498,8 +500,8 @@ def _summary_inits(prep: _Prepared, k: int, rng: np.random.Generator, how: _Sear
     if kern.count_distinct_rows(coarse, k) < k:
         return None
     inits = _starts(coarse, weights, k, rng, dataclasses.replace(how, pc_start=False), {})
-    if how.pc_start:
-        inits = np.concatenate([inits, _segment_start(prep.X, k, prep.cache)[None]])
+    if how.pc_start:  # the segmentation of the coarse summary itself, weighted as its means are
+        inits = np.concatenate([inits, _segment_start(coarse, k, _coarse_cache(prep), weights)[None]])
     tot, finals = kern.hartigan_multistart(coarse, weights, inits, CORESET_MAX_PASS)
     for means, sizes in finer:
         kept = np.ascontiguousarray(finals[_distinct(tot, finals, CORESET_FINE_KEEP)])
@@ -618,26 +620,34 @@ def _starts(X, w, k, rng, how: _Search, cache: dict) -> np.ndarray:
     return inits
 
 
-def _segment_start(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
+def _segment_start(X: np.ndarray, k: int, cache: dict, w: np.ndarray | None = None) -> np.ndarray:
     """k centers: the means of the best k contiguous runs of the rows ordered along the first
-    principal axis (:func:`tidyclust._kmeans_kernels.segment_table`). Above SEGMENT_MAX_ROWS rows
-    the runs are found on evenly spaced rows of that order. The table is cached per data, for the
-    largest k asked so far; its rows for smaller k are the same whatever that largest k is."""
+    principal axis (:func:`tidyclust._kmeans_kernels.segment_table`); with weights ``w`` (the
+    summaries' group sizes) the axis, the sums of squares and the means are weighted. Above
+    SEGMENT_MAX_ROWS rows the runs are found on evenly spaced rows of that order. The table is
+    cached per data (in ``cache``), for the largest k asked so far; its rows for smaller k are the
+    same whatever that largest k is."""
     with _CACHE_LOCK:
-        return _segment_centers(X, k, cache)
+        return _segment_centers(X, k, cache, w)
 
 
-def _segment_centers(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
+def _coarse_cache(prep: _Prepared) -> dict:
+    """The cache of the coarse summary's segmentation, beside the rows' own in ``prep.cache``."""
+    return prep.cache.setdefault("coarse_segment", {})
+
+
+def _segment_centers(X: np.ndarray, k: int, cache: dict, w: np.ndarray | None) -> np.ndarray:
+    ww = _UNWEIGHTED if w is None else w
     if "order" not in cache:
-        order = _principal_axis_order(X)
+        order = _principal_axis_order(X, w)
         step = -(-X.shape[0] // SEGMENT_MAX_ROWS)
         cache["order"] = order[step // 2 :: step] if step > 1 else order
     if cache.get("kmax", 0) < k:
-        cache["table"] = kern.segment_table(X, cache["order"], k)
+        cache["table"] = kern.segment_table(X, cache["order"], k, ww)
         cache["kmax"] = k
     rows, B = cache["order"], cache["table"]
-    if X.shape[1] > 1:  # one column: numpy's mean is a pairwise sum, kept below for the same bits
-        return kern.segment_means(X, rows, B, k)
+    if X.shape[1] > 1 or w is not None:  # unweighted, one column: numpy's pairwise mean, below
+        return kern.segment_means(X, rows, B, k, ww)
     centers = np.empty((k, X.shape[1]))
     j = rows.shape[0]
     for q in range(k, 0, -1):
@@ -647,12 +657,16 @@ def _segment_centers(X: np.ndarray, k: int, cache: dict) -> np.ndarray:
     return centers
 
 
-def _principal_axis_order(X: np.ndarray) -> np.ndarray:
-    """The rows in order of their projection on the first principal axis (sign fixed), the data
-    centred CENTER_BLOCK rows at a time rather than in an n x p copy."""
-    mu = X.mean(axis=0)
+def _principal_axis_order(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """The rows in order of their projection on the first principal axis (sign fixed; of the
+    rows weighted by ``w`` if given), the data centred CENTER_BLOCK rows at a time rather than in
+    an n x p copy."""
+    mu = X.mean(axis=0) if w is None else (w @ X) / w.sum()
     blocks = [slice(a, a + CENTER_BLOCK) for a in range(0, X.shape[0], CENTER_BLOCK)]
-    cov = sum((Xc := X[b] - mu).T @ Xc for b in blocks)
+    if w is None:
+        cov = sum((Xc := X[b] - mu).T @ Xc for b in blocks)
+    else:
+        cov = sum(((Xc := X[b] - mu) * w[b, None]).T @ Xc for b in blocks)
     _, vecs = np.linalg.eigh(cov)
     v = vecs[:, -1] * np.sign(vecs[np.argmax(np.abs(vecs[:, -1])), -1])
     return np.argsort(np.concatenate([(X[b] - mu) @ v for b in blocks]), kind="stable")
@@ -1062,10 +1076,14 @@ def kmeans_grid(
         raise ParameterError("k: the grid is empty; give at least one k, e.g. range(1, 11)")
     if len(set(ks)) != len(ks):
         raise ParameterError(f"k: the grid repeats a value ({', '.join(map(str, ks))}); give each k once")
-    if how.pc_start and _sample_rows(how, prep.X.shape[0], prep.w) is None and max(ks) > 1:
-        _segment_start(prep.X, max(ks), prep.cache)  # one table for every k
+    # once, before the k's threads start: the summaries, and one segmentation table for every k
+    # (of the coarse summary, or of the rows)
     if _summary_search(how, prep.X.shape[0], prep.w) and max(ks) > 1:
-        _summaries(prep)  # once, before the k's threads start
+        (coarse, weights), *_ = _summaries(prep)
+        if how.pc_start:
+            _segment_start(coarse, max(ks), _coarse_cache(prep), weights)
+    elif how.pc_start and _sample_rows(how, prep.X.shape[0], prep.w) is None and max(ks) > 1:
+        _segment_start(prep.X, max(ks), prep.cache)
     fits: dict[int, KMeansFit] = {}
     rows = []
     for done, (kk, fit, status, row) in enumerate(_grid_fits(prep, ks, seed, how), start=1):
