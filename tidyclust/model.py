@@ -108,17 +108,17 @@ AUTO_SAMPLE_MAX = 30_000
 # much as 8 on 20,000 rows. Measured with benchmarks/quality.py (k = 1..10, against scikit-learn's
 # loop KMeans(k, n_init=25) with the same seed and the best tot_withinss known):
 # - 10,000 blob rows, 12 data seeds: within 1e-4 of the loop or better at every k in 100 % of
-#   grids (the loop against itself with another random_state: 42 %), mean gap 2.1e-5 (the
-#   loop's: 4.1e-4). Comparing 6 or 4 solutions instead of 8: 92 % (one grid 1.1e-3 above the
+#   grids (the loop against itself with another random_state: 42 %), mean gap 3.3e-5 (the
+#   loop's: 4.0e-4). Comparing 6 or 4 solutions instead of 8: 92 % (one grid 1.1e-3 above the
 #   loop at k = 10, where 1 of the 26 starts reaches the loop's basin), mean gap 3.6e-5 / 4.5e-5,
 #   for 7 % / 18 % less time. Continuing all 26 coarse solutions on the fine summary instead of
 #   16: the same on blobs and the songs-like rows, within the seeds' spread, 8 % more time.
 # - 10,000 rows of the other kinds, mean gap ours / the loop's: anisotropic blobs 3.7e-5 /
-#   1.1e-4, 9 overlapping blobs 1.6e-6 / 4.7e-5, uniform 3.8e-4 / 5.6e-4, songs-like rows (the
-#   lesson's rows resampled and jittered: 286 tight clumps) 8.0e-5 / 6.2e-4, the same scaled
-#   5.0e-4 / 4.3e-4: a rough landscape where the loop's own best of 25 moves by up to 2.7e-3 with
-#   its seed, and in most grids where ours is worse none of its 26 starts reaches the loop's
-#   basin, even refined on all rows.
+#   1.1e-4, 9 overlapping blobs 1.6e-6 / 4.7e-5, uniform 4.0e-4 / 5.6e-4, songs-like rows (the
+#   lesson's rows resampled and jittered: 286 tight clumps; 8 seeds) 8.0e-5 / 6.2e-4, the same
+#   scaled 5.0e-4 / 4.3e-4: a rough landscape where the loop's own best of 25 moves by up to
+#   2.7e-3 with its seed, and in most grids where ours is worse none of its 26 starts reaches the
+#   loop's basin, even refined on all rows.
 # - 20,000 and 50,000 rows (blobs, songs-like, scaled; 3 seeds): mean gap 1.4e-4 (the loop's:
 #   5.2e-4), as the Hartigan–Wong refinement of the same 8 (then 3) solutions it replaced, in
 #   20-45 % less time.
