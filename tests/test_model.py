@@ -284,11 +284,18 @@ def test_threads_split_starts_without_changing_the_answer() -> None:
     assert one[6] == two[6] and np.array_equal(one[0], two[0]) and np.array_equal(one[7], two[7])
 
 
-def _segments_naive(x: np.ndarray, k: int) -> float:
-    """O(k n²) optimal 1-D k-means (Wang & Song 2011's recurrence without the speed-up)."""
-    x = np.sort(x)
+def _segments_naive(x: np.ndarray, k: int, w: np.ndarray | None = None) -> float:
+    """O(k n²) optimal 1-D k-means of the sorted values, each weighted by ``w`` if given (Wang &
+    Song 2011's recurrence without the speed-up)."""
+    w = np.ones_like(x) if w is None else w
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
     n = x.shape[0]
-    cost = lambda i, j: float(((x[i:j] - x[i:j].mean()) ** 2).sum())  # noqa: E731
+
+    def cost(i: int, j: int) -> float:
+        mean = np.average(x[i:j], weights=w[i:j])
+        return float((w[i:j] * (x[i:j] - mean) ** 2).sum())
+
     D = np.full((k + 1, n + 1), np.inf)
     D[0, 0] = 0.0
     for q in range(1, k + 1):
@@ -308,24 +315,6 @@ def test_segment_table_is_optimal_in_one_dimension(x: np.ndarray, k: int) -> Non
     assert got <= _segments_naive(x, k) * (1 + 1e-9) + 1e-6
 
 
-def _weighted_segments_naive(x: np.ndarray, w: np.ndarray, k: int) -> float:
-    """O(k n²) optimal weighted 1-D k-means of the sorted values (each value weighted by w)."""
-    order = np.argsort(x, kind="stable")
-    x, w = x[order], w[order]
-    n = x.shape[0]
-
-    def cost(i: int, j: int) -> float:
-        mean = np.average(x[i:j], weights=w[i:j])
-        return float((w[i:j] * (x[i:j] - mean) ** 2).sum())
-
-    D = np.full((k + 1, n + 1), np.inf)
-    D[0, 0] = 0.0
-    for q in range(1, k + 1):
-        for j in range(q, n + 1):
-            D[q, j] = min(D[q - 1, i] + cost(i, j) for i in range(q - 1, j))
-    return D[k, n]
-
-
 @settings(max_examples=25, deadline=None)
 @given(
     x=arrays(np.float64, st.integers(3, 25), elements=st.floats(-1e3, 1e3, width=32), unique=True),
@@ -340,7 +329,7 @@ def test_weighted_segment_start_is_optimal_in_one_dimension(x: np.ndarray, w: li
     centers = model._segment_start(x[:, None], k, {}, w)
     lab = np.abs(x[:, None] - centers[:, 0][None, :]).argmin(axis=1)
     got = sum(float((w[lab == c] * (x[lab == c] - centers[c, 0]) ** 2).sum()) for c in range(k))
-    assert got <= _weighted_segments_naive(x, w, k) * (1 + 1e-9) + 1e-6
+    assert got <= _segments_naive(x, k, w) * (1 + 1e-9) + 1e-6
 
 
 def test_unit_weights_segment_as_no_weights() -> None:

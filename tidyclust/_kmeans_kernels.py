@@ -560,13 +560,16 @@ def _hartigan_multistart(X, w, inits, max_pass, lab, alt, C, CT, dist, nc, W, to
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _move(X, w, i, a, b, lab, C, W):
-    """Move row i (weight w_i) from cluster a to b, updating both centers and weights."""
+def _move(X, w, i, a, b, lab, C, CT, W):
+    """Move row i (weight w_i) from cluster a to b, updating both centers (and their transposed
+    copy ``CT``) and weights."""
     wi = w[i]
     wa, wb = W[a] - wi, W[b] + wi
     for j in range(X.shape[1]):
         C[a, j] = (W[a] * C[a, j] - wi * X[i, j]) / wa
         C[b, j] = (W[b] * C[b, j] + wi * X[i, j]) / wb
+        CT[j, a] = C[a, j]
+        CT[j, b] = C[b, j]
     W[a], W[b] = wa, wb
     lab[i] = b
 
@@ -608,10 +611,7 @@ def _hartigan_pass(X, w, lab, alt, C, CT, dist, W):
             elif v < second_cost:
                 second, second_cost = b, v
         if to != a:
-            _move(X, w, i, a, to, lab, C, W)
-            for j in range(p):
-                CT[j, a] = C[a, j]
-                CT[j, to] = C[to, j]
+            _move(X, w, i, a, to, lab, C, CT, W)
             alt[i] = a
             moved += 1
         else:
@@ -638,10 +638,7 @@ def _quick_pass(X, w, lab, alt, C, CT, W):
             if d * f >= cost:
                 break
         if d * f < cost:
-            _move(X, w, i, a, b, lab, C, W)
-            for j in range(p):
-                CT[j, a] = C[a, j]
-                CT[j, b] = C[b, j]
+            _move(X, w, i, a, b, lab, C, CT, W)
             alt[i] = a
             moved += 1
     return moved
