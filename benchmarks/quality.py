@@ -9,20 +9,22 @@ and the loop over several kinds of data and seeds, side by side, and prints per 
 * ``ours s`` and ``loop s``: mean seconds of one grid (``kmeans_grid``, which also scores every k)
   and of one loop, in this process, one after the other;
 * ``gap``: the mean over seeds and k of ``tot_withinss / best − 1``, where ``best`` is the smallest
-  value seen for that data set and k (ours over every seed, the loop over every seed, and a long
-  loop with another seed, and a long reference run: ``KMeans(k, n_init=REFERENCE_STARTS)``); the
-  loop's own gap beside it;
+  value seen for that data set and k (ours, the loop, the loop with another seed, each over every
+  seed, and a long reference run: ``KMeans(k, n_init=REFERENCE_STARTS)``); the loop's own gap
+  beside it;
 * ``at every k``: the share of grids within 1e-4 of the loop (same seed) or better at every k, and,
   for scale, the same share for the loop with another ``random_state`` (seed + OTHER_SEED) against
   the loop;
 * ``worst``: the worst ``ours / loop − 1`` over every seed and k.
 
-Data (5 columns, seeded; generated in this process, nothing is written): ``blobs`` (6 well
+Data (5 columns, seeded; made in this process): ``blobs`` (6 well
 separated Gaussian blobs, the timing benchmark's kind, one data seed per search seed), ``overlap``
 (9 overlapping blobs), ``aniso`` (6 blobs through a linear map), ``uniform`` (the unit cube),
 ``songs`` and ``songs-scaled`` (the lesson's five columns on songs-like rows: the lesson's rows
 drawn with replacement and jittered, about 286 tight clumps; unscaled as the lesson, and scaled).
-The reference runs are cached in ``$TIDYCLUST_BENCH_DIR`` (see :func:`benchmarks.datasets.cache_dir`).
+The songs-like files (:func:`benchmarks.datasets.songs_like_path`) and the reference runs are made
+once into ``$TIDYCLUST_BENCH_DIR`` (see :func:`benchmarks.datasets.cache_dir`), outside the
+repository.
 """
 
 from __future__ import annotations
