@@ -113,3 +113,35 @@ def test_import_leaves_out_the_libraries_few_commands_need() -> None:
     code = f"import sys, tidyclust.cli; print(sorted({heavy} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_console_script_process_prints_everything_then_ends(songs_path: Path) -> None:
+    """``run`` skips the interpreter's teardown: what ``main`` printed still reaches the pipe in
+    full, and the exit code is main's."""
+    in_process = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from tidyclust.cli import main; main(['data', '--data', {str(songs_path)!r}])",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    console = run_cli("data", "--data", str(songs_path))
+    assert console.returncode == 0, console.stderr
+    assert console.stdout == in_process.stdout and console.stdout.rstrip().endswith("┘")
+
+
+def test_console_script_reader_going_away_is_not_a_traceback(songs_path: Path) -> None:
+    """``tidyclust data | head -0``: the pipe's reader is gone before the first line; exit 1, nothing
+    on stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidyclust.cli", "data", "--data", str(songs_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the child needs its imports (most of a second) before it writes
+    assert process.wait(timeout=120) == 1
+    assert process.stderr.read() == b""

@@ -7,6 +7,9 @@ line on stderr, ``tidyclust: error: ...``; never a traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,9 +19,15 @@ import polars as pl
 from tidyclust import __version__
 from tidyclust.errors import TidyclustError, did_you_mean
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 USAGE_ERROR = 2
+
+#: The cyclic garbage collector's first threshold in the ``tidyclust`` process (Python's default:
+#: 700 allocations). numba's compiler and plotnine allocate millions of small objects, and each
+#: collection of the oldest generation walks all of them: the lesson report spent 0.6 s warm and
+#: 1.0 s on a cold numba cache in collections, and 0.16 s and 0.4 s with this threshold.
+GC_THRESHOLD = 50_000
 
 
 class UsageError(TidyclustError, ValueError):
@@ -345,5 +354,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``tidyclust`` console script: :func:`main` in a process tuned for one short command.
+
+    Two process-wide settings that a library must not make but a command that owns its process may:
+    the collector's first threshold is raised to :data:`GC_THRESHOLD`, and once ``main`` returns the
+    process ends without the interpreter's teardown, which freed every module's objects one by one
+    (0.65 s after a report). The exit handlers still run and both streams are flushed first; every
+    file the commands write is closed before they return. argparse's exits (``--help``, a usage
+    error) and uncaught exceptions end the process the usual way. A closed pipe on stdout
+    (``tidyclust data | head``) ends it with code 1 and no traceback.
+    """
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`tidyclust data | head`): no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's recipe
+        code = 1
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
