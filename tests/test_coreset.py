@@ -411,6 +411,22 @@ def test_lloyd_rank_ends_at_a_fixed_point_of_lloyds_algorithm(X: np.ndarray, k: 
         assert tot[s] == pytest.approx(d[np.arange(X.shape[0]), lab].sum(), rel=1e-9, abs=1e-9)
 
 
+@pytest.mark.parametrize("block", [1, 7, 4096])
+def test_lloyd_rank_by_blocks_of_rows_changes_nothing(
+    blobs10k: np.ndarray, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows' bounds are checked a block at a time: the same totals and centers, bit for bit, as
+    one block of all rows."""
+    rows = np.random.default_rng(3).choice(blobs10k.shape[0], size=(3, 6), replace=False)
+    inits = np.ascontiguousarray(blobs10k[rows])
+    monkeypatch.setattr(kern, "LLOYD_BLOCK", blobs10k.shape[0])
+    tot, finals = kern.lloyd_rank(blobs10k, inits, 1000)
+    monkeypatch.setattr(kern, "LLOYD_BLOCK", block)
+    tot_b, finals_b = kern.lloyd_rank(blobs10k, inits, 1000)
+    np.testing.assert_array_equal(tot_b, tot)
+    np.testing.assert_array_equal(finals_b, finals)
+
+
 def test_lloyd_rank_marks_a_start_that_leaves_a_cluster_empty() -> None:
     """A center no row is nearest to stays where it is (it may win rows later, as the start with
     a repeated center does); one that never does marks the start failed."""

@@ -183,6 +183,22 @@ def test_public_fit_equals_kernel_from_the_same_start() -> None:
     assert fit.iter == it
 
 
+def test_one_start_keeps_its_labels_in_place_and_gives_what_two_copies_give() -> None:
+    """With one start the best labels are the run's own array (one m-long array fewer); the answer
+    is that of the same start run twice, where the best is a copy."""
+    X = blobs()
+    inits = np.ascontiguousarray(X[[0, 20, 40]][None])
+    one = kern.multistart(X, np.empty(0), inits, 10, False)
+    two = kern.multistart(X, np.empty(0), np.ascontiguousarray(np.concatenate([inits, inits])), 10, False)
+    for a, b in zip(one[:6], two[:6], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert one[6] == two[6] == 0
+    ic1, best_labels = 1, 6  # positions in _hw_buffers' tuple
+    one_start, two_starts = kern._hw_buffers(60, 1, 3, 2), kern._hw_buffers(60, 2, 3, 2)
+    assert one_start[best_labels] is one_start[ic1]
+    assert two_starts[best_labels] is not two_starts[ic1]
+
+
 # --------------------------------------------------------------------------- scikit-learn and toy data
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_lloyd_equals_sklearn_from_the_same_start(k: int) -> None:
