@@ -427,6 +427,35 @@ def test_lloyd_rank_by_blocks_of_rows_changes_nothing(
     np.testing.assert_array_equal(finals_b, finals)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    X=arrays(np.float64, st.tuples(st.integers(3, 90), st.integers(1, 4)), elements=st.integers(-3, 3)),
+    k=st.integers(2, 6),
+    seed=st.integers(0, 2**16),
+)
+def test_nearest_two_of_a_batch_of_rows_is_the_brute_force_one(X: np.ndarray, k: int, seed: int) -> None:
+    """Any listed rows (fewer than a batch, in any order; small integers, so exact ties): the nearest
+    center (the first of equals), the distance to it and to the second nearest, exactly; other rows
+    untouched."""
+    rng = np.random.default_rng(seed)
+    C = np.ascontiguousarray(X[rng.choice(X.shape[0], size=k)] + rng.integers(-1, 2, size=(k, X.shape[1])))
+    m = min(X.shape[0], kern.NEAREST_BATCH)
+    listed = rng.permutation(X.shape[0])[:m]
+    rows = np.zeros(kern.NEAREST_BATCH, np.int64)
+    rows[:m] = listed
+    upper, lower = np.full(X.shape[0], -1.0), np.full(X.shape[0], -1.0)
+    p, nb = X.shape[1], kern.NEAREST_BATCH
+    XB = np.full((p, nb), 7.0)  # lanes past m hold whatever an earlier batch left
+    D, D1, D2, nearest = np.empty(nb), np.empty(nb), np.empty(nb), np.empty(nb, np.int64)
+    kern._nearest_two_rows(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest)
+    d = ((X[listed][:, None, :] - C[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(nearest[:m], d.argmin(axis=1))
+    np.testing.assert_array_equal(upper[listed], np.sqrt(d.min(axis=1)))
+    np.testing.assert_array_equal(lower[listed], np.sqrt(np.sort(d, axis=1)[:, 1]))
+    others = np.setdiff1d(np.arange(X.shape[0]), listed)
+    assert (upper[others] == -1.0).all() and (lower[others] == -1.0).all()
+
+
 def test_lloyd_rank_marks_a_start_that_leaves_a_cluster_empty() -> None:
     """A center no row is nearest to stays where it is (it may win rows later, as the start with
     a repeated center does); one that never does marks the start failed."""

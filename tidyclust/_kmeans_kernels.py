@@ -651,6 +651,9 @@ def _quick_pass(X, w, lab, alt, C, CT, W):
 
 #: Rows whose bounds :func:`_lloyd_rank` checks in one go before it visits those they no longer settle.
 LLOYD_BLOCK = 4096
+#: Rows whose distances to every center :func:`_nearest_two_rows` computes together (a constant of
+#: the compiled kernel: its loops over the rows are vectorised at this fixed length).
+NEAREST_BATCH = 32
 
 
 def lloyd_rank(X, inits, max_iter):
@@ -663,7 +666,9 @@ def lloyd_rank(X, inits, max_iter):
     settle is a block long, not n: the work arrays are 20 bytes a row (labels and two bounds), not
     24, and the grid runs two of these side by side next to the data (40 bytes a row with 5
     features). (Single-precision bounds, rounded outwards, would make it 12 bytes, but the
-    conversions made the kernel 16-45 % slower.)
+    conversions made the kernel 16-45 % slower.) The rows that need their distances to every
+    center (all of them at the start, then those their own center no longer settles) are taken
+    :data:`NEAREST_BATCH` at a time (:func:`_nearest_two_rows`).
 
     The summary search's ranking of its best solutions (:func:`tidyclust.model._summary_inits`):
     the sum of squares a start reaches on all rows decides which of them goes on. Unweighted.
@@ -674,15 +679,23 @@ def lloyd_rank(X, inits, max_iter):
     nstart, k = inits.shape[0], inits.shape[1]
     tot, finals = np.full(nstart, np.inf), np.empty((nstart, k, p))
     fwork = np.empty((4, k))  # counts, moves, half the distance to the nearest other center, falls
+    # the batch's rows (transposed), their distances to one center, the two smallest, their
+    # indices, and the nearest center of each
+    batch = (
+        np.zeros((p, NEAREST_BATCH)), np.zeros(NEAREST_BATCH), np.zeros(NEAREST_BATCH),
+        np.zeros(NEAREST_BATCH), np.zeros(NEAREST_BATCH, np.int64), np.zeros(NEAREST_BATCH, np.int64),
+    )  # fmt: skip
     _lloyd_rank(
         X, inits, max_iter, np.empty(n, np.int32), np.empty(min(n, LLOYD_BLOCK), np.int32),
-        np.empty((2, n)), np.empty((k, p)), np.empty((k, p)), fwork, tot, finals,
+        np.empty((2, n)), np.empty((k, p)), np.empty((k, p)), fwork, *batch, tot, finals,
     )  # fmt: skip
     return tot, finals
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _lloyd_rank(X, inits, max_iter, lab, unsettled, bounds, C, sums, fwork, tot, finals):
+def _lloyd_rank(
+    X, inits, max_iter, lab, unsettled, bounds, C, sums, fwork, XB, D, D1, D2, rows, nearest, tot, finals
+):
     n, p = X.shape
     nstart, k = inits.shape[0], inits.shape[1]
     block = unsettled.shape[0]
@@ -694,12 +707,17 @@ def _lloyd_rank(X, inits, max_iter, lab, unsettled, bounds, C, sums, fwork, tot,
             count[c] = 0.0
             for j in range(p):
                 sums[c, j] = 0.0
-        for i in range(n):
-            a = _nearest_two(X, i, C, upper, lower)
-            lab[i] = a
-            count[a] += 1.0
-            for j in range(p):
-                sums[a, j] += X[i, j]
+        for start in range(0, n, NEAREST_BATCH):
+            m = min(NEAREST_BATCH, n - start)
+            for r in range(m):
+                rows[r] = start + r
+            _nearest_two_rows(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest)
+            for r in range(m):
+                i, a = start + r, nearest[r]
+                lab[i] = a
+                count[a] += 1.0
+                for j in range(p):
+                    sums[a, j] += X[i, j]
         for _ in range(max_iter):
             # the means of the clusters (an emptied one keeps its center), and how far each moved
             far, far_c, second = 0.0, -1, 0.0  # the largest move, its center, the second largest
@@ -716,17 +734,19 @@ def _lloyd_rank(X, inits, max_iter, lab, unsettled, bounds, C, sums, fwork, tot,
                 elif drift[c] > second:
                     second = drift[c]
             for c in range(k):
-                nearest = np.inf
+                nearest_c = np.inf
                 for c2 in range(k):
                     if c2 != c:
-                        nearest = min(nearest, _sqdist(C, c, C, c2, p))
-                half[c] = 0.5 * np.sqrt(nearest)
+                        nearest_c = min(nearest_c, _sqdist(C, c, C, c2, p))
+                half[c] = 0.5 * np.sqrt(nearest_c)
             for c in range(k):  # how far a row's lower bound falls: the largest other move
                 fall[c] = second if c == far_c else far
             # A block of rows at a time: first their bounds (a branch-free pass), listing the rows
-            # the bounds no longer settle; then those rows. The centers stay fixed for the whole
-            # pass, so the rows are visited in the order one list of all rows would give.
-            changed = 0
+            # the bounds no longer settle; then those rows, whose distance to their own center
+            # may settle them; those it does not are measured against every center a batch at a
+            # time. The centers stay fixed for the whole pass and the batches keep the rows'
+            # order, so the cluster sums change in the order one list of all rows would give.
+            changed = queued = 0
             for start in range(0, n, block):
                 m = 0
                 for i in range(start, min(start + block, n)):
@@ -737,22 +757,30 @@ def _lloyd_rank(X, inits, max_iter, lab, unsettled, bounds, C, sums, fwork, tot,
                     lower[i] = lo
                     unsettled[m] = i
                     m += u > max(half[a], lo)
-                for t in range(m):
-                    i = unsettled[t]
-                    a = lab[i]
-                    z = max(half[a], lower[i])
-                    upper[i] = np.sqrt(_sqdist(X, i, C, a, p))
-                    if upper[i] <= z:  # no other center can be nearer
-                        continue
-                    b = _nearest_two(X, i, C, upper, lower)
-                    if b != a:
-                        changed += 1
-                        lab[i] = b
-                        count[a] -= 1.0
-                        count[b] += 1.0
-                        for j in range(p):
-                            sums[a, j] -= X[i, j]
-                            sums[b, j] += X[i, j]
+                last = start + block >= n
+                for t in range(m + last):
+                    if t < m:
+                        i = unsettled[t]
+                        a = lab[i]
+                        z = max(half[a], lower[i])
+                        upper[i] = np.sqrt(_sqdist(X, i, C, a, p))
+                        if upper[i] <= z:  # no other center can be nearer
+                            continue
+                        rows[queued] = i
+                        queued += 1
+                    if queued == NEAREST_BATCH or (t == m and queued > 0):  # full, or the pass's end
+                        _nearest_two_rows(X, rows, queued, C, upper, lower, XB, D, D1, D2, nearest)
+                        for r in range(queued):
+                            i, a, b = rows[r], lab[rows[r]], nearest[r]
+                            if b != a:
+                                changed += 1
+                                lab[i] = b
+                                count[a] -= 1.0
+                                count[b] += 1.0
+                                for j in range(p):
+                                    sums[a, j] -= X[i, j]
+                                    sums[b, j] += X[i, j]
+                        queued = 0
             if changed == 0:
                 break
         # the final clusters' exact means (not the running sums) and their sum of squares
@@ -779,20 +807,40 @@ def _lloyd_rank(X, inits, max_iter, lab, unsettled, bounds, C, sums, fwork, tot,
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _nearest_two(X, i, C, upper, lower):
-    """Row i's nearest center (the first on ties); sets upper[i] to its distance and lower[i] to
-    the distance to the second nearest."""
+def _nearest_two_rows(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest):
+    """For the rows ``rows[:m]`` (m <= NEAREST_BATCH): the nearest center (the first on ties) in
+    ``nearest[:m]``, its distance in ``upper`` and the second nearest's in ``lower``.
+
+    The rows are copied transposed into ``XB`` (p x NEAREST_BATCH) and every loop over them runs the whole
+    batch (lanes past m hold old rows, computed and ignored), so the compiler vectorises across
+    rows, branch-free: a row at a time, the distances to the centers were a chain of dependent
+    sums and unpredictable branches, twice as slow. Each distance is summed over the features in
+    the same order as :func:`_sqdist`, so every number is the one a row at a time gives."""
     p = X.shape[1]
-    d1, d2, a = np.inf, np.inf, 0
+    for r in range(m):
+        for j in range(p):
+            XB[j, r] = X[rows[r], j]
+    for r in range(NEAREST_BATCH):
+        D1[r] = np.inf
+        D2[r] = np.inf
+        nearest[r] = 0
     for c in range(C.shape[0]):
-        d = _sqdist(X, i, C, c, p)
-        if d < d1:
-            d1, d2, a = d, d1, c
-        elif d < d2:
-            d2 = d
-    upper[i] = np.sqrt(d1)
-    lower[i] = np.sqrt(d2)
-    return a
+        for r in range(NEAREST_BATCH):
+            D[r] = 0.0
+        for j in range(p):
+            cj = C[c, j]
+            for r in range(NEAREST_BATCH):
+                t = XB[j, r] - cj
+                D[r] += t * t
+        for r in range(NEAREST_BATCH):
+            d = D[r]
+            lt1 = d < D1[r]
+            D2[r] = D1[r] if lt1 else (d if d < D2[r] else D2[r])
+            D1[r] = d if lt1 else D1[r]
+            nearest[r] = c if lt1 else nearest[r]
+    for r in range(m):
+        upper[rows[r]] = np.sqrt(D1[r])
+        lower[rows[r]] = np.sqrt(D2[r])
 
 
 @njit(cache=True, error_model="numpy")
