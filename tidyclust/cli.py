@@ -373,7 +373,7 @@ def run() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's recipe
         code = 1
     sys.stderr.flush()
-    atexit._run_exitfuncs()
+    atexit._run_exitfuncs()  # what the interpreter's exit would run (CPython's own hook for it)
     os._exit(code)
 
 
