@@ -360,13 +360,34 @@ def test_quick_passes_try_each_row_against_its_recorded_cluster_only() -> None:
     alt = np.full(8, -1, np.int32)
     alt[7] = 2  # recorded: the cluster at 20-21, which is worse for it than staying
     CT = np.ascontiguousarray(C.T)
-    assert kern._quick_pass(X, w, lab, alt, C, CT, W) == 0 and lab[7] == 1
-    alt[7] = 0  # recorded: the cluster at 0-2, much better
-    assert kern._quick_pass(X, w, lab, alt, C, CT, W) == 1
+    seen, changed = np.full(8, -1, np.int64), np.zeros(4, np.int64)  # never tried; no move yet
+    assert kern._quick_pass(X, w, lab, alt, C, CT, W, seen, changed) == 0 and lab[7] == 1
+    alt[7], seen[7] = 0, -1  # recorded: the cluster at 0-2, much better (and not tried against it)
+    assert kern._quick_pass(X, w, lab, alt, C, CT, W, seen, changed) == 1
     np.testing.assert_array_equal(CT, C.T)  # the transposed copy follows
     assert lab[7] == 0 and alt[7] == 1  # moved, and its old cluster is now its alternative
     np.testing.assert_allclose(C[:, 0], [(0 + 1 + 2 + 3.9) / 4, 10.5, 20.5])
     np.testing.assert_allclose(W, [4.0, 2.0, 2.0])
+    assert changed.tolist() == [1, 1, 0, 1]  # the move count, and the clusters it changed
+
+
+def test_quick_passes_skip_a_row_whose_two_clusters_have_not_changed_since_it_was_tried() -> None:
+    """The skip's contract: a row tried when the move count was ``seen[i]`` is tried again only once
+    its cluster or its alt has changed since (``changed[c] > seen[i]``); until then every number of
+    its test is unchanged, so trying it could not move it. Shown on a state where trying it would
+    move it: the row stays until its alt is marked changed."""
+    X = np.ascontiguousarray([[0.0], [1.0], [10.0], [11.0], [4.0]])
+    w = np.ones(5)
+    lab = np.array([0, 0, 1, 1, 1], np.int32)
+    alt = np.array([-1, -1, -1, -1, 0], np.int32)
+    C = np.array([[0.5], [25.0 / 3]])
+    W = np.array([2.0, 3.0])
+    CT = np.ascontiguousarray(C.T)
+    seen, changed = np.full(5, -1, np.int64), np.zeros(3, np.int64)
+    seen[4] = 0  # tried when no move had been made, and nothing has changed since
+    assert kern._quick_pass(X, w, lab, alt, C, CT, W, seen, changed) == 0 and lab[4] == 1
+    changed[0] = 1  # its alt changed after it was tried
+    assert kern._quick_pass(X, w, lab, alt, C, CT, W, seen, changed) == 1 and lab[4] == 0
 
 
 # --------------------------------------------------------------------------- Lloyd's ranking
