@@ -177,3 +177,21 @@ def test_sampled_sums_fall_back_to_double_precision_where_single_cannot_scale() 
     assert sk._unit(X, np.abs(X).max(axis=0)) == 16.0  # diameter 24
     _, sums = sk.sampled_cluster_distance_sums(equal, np.array([1, 1, 1, 2, 2, 2], np.int32), 2, np.arange(6))
     np.testing.assert_array_equal(sums, 0.0)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 4, 5, 6])
+def test_four_rows_at_once_sum_what_one_row_at_a_time_sums(p: int) -> None:
+    """The sampled estimate's four-row loop: per row, the same single-precision distance sums as the
+    one-row loop, over several tiles, carrying each row's running total."""
+    rng = np.random.default_rng(p)
+    XT = np.ascontiguousarray(rng.normal(size=(p, 3 * sk._TILE + 37)))
+    rows = np.array([5, 900, 17, 1500], np.int64)
+    lo, hi = 11, XT.shape[1] - 3
+    carried = np.array([0.0, 1.5, 2.5, 1e3])
+    totals = carried.copy()
+    sk._block_distance_sums4(XT, rows, lo, hi, np.empty((4, sk._TILE)), totals)
+    for q in range(4):
+        one = sk._block_distance_sum(XT, rows[q], lo, hi, np.empty(sk._TILE), carried[q], True)
+        assert totals[q] == pytest.approx(one, rel=1e-12)
+        exact = carried[q] + np.sqrt(((XT[:, lo:hi] - XT[:, [rows[q]]]) ** 2).sum(axis=0)).sum()
+        assert totals[q] == pytest.approx(exact, rel=2**-22)

@@ -100,6 +100,67 @@ def _block_distance_sum(
     return total
 
 
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def _block_distance_sums4(XT, rows, lo, hi, buf, totals):
+    """:func:`_block_distance_sum` with ``single=True`` for four sorted rows at once (``rows[:4]``,
+    each sum carried in ``totals[:4]``; ``buf``: 4 x _TILE floats): the same tiles and the same
+    formulas per row, with each tile's columns loaded once for the four rows (the loads, not the
+    arithmetic, bound the one-row loop). The sampled estimate's rows go four at a time."""
+    p = XT.shape[0]
+    i0, i1, i2, i3 = rows[0], rows[1], rows[2], rows[3]
+    b0, b1, b2, b3 = buf[0], buf[1], buf[2], buf[3]
+    t0, t1, t2, t3 = totals[0], totals[1], totals[2], totals[3]
+    for start in range(lo, hi, _TILE):
+        m = min(start + _TILE, hi) - start
+        f = 0
+        first = True
+        while f + 1 < p:
+            ra = XT[f, start : start + m]
+            rb = XT[f + 1, start : start + m]
+            a0, a1, a2, a3 = XT[f, i0], XT[f, i1], XT[f, i2], XT[f, i3]
+            c0, c1, c2, c3 = XT[f + 1, i0], XT[f + 1, i1], XT[f + 1, i2], XT[f + 1, i3]
+            if first:
+                for j in range(m):
+                    u, v = ra[j], rb[j]
+                    b0[j] = (u - a0) * (u - a0) + (v - c0) * (v - c0)
+                    b1[j] = (u - a1) * (u - a1) + (v - c1) * (v - c1)
+                    b2[j] = (u - a2) * (u - a2) + (v - c2) * (v - c2)
+                    b3[j] = (u - a3) * (u - a3) + (v - c3) * (v - c3)
+            else:
+                for j in range(m):
+                    u, v = ra[j], rb[j]
+                    b0[j] += (u - a0) * (u - a0) + (v - c0) * (v - c0)
+                    b1[j] += (u - a1) * (u - a1) + (v - c1) * (v - c1)
+                    b2[j] += (u - a2) * (u - a2) + (v - c2) * (v - c2)
+                    b3[j] += (u - a3) * (u - a3) + (v - c3) * (v - c3)
+            first = False
+            f += 2
+        if f < p:
+            ra = XT[f, start : start + m]
+            a0, a1, a2, a3 = XT[f, i0], XT[f, i1], XT[f, i2], XT[f, i3]
+            if first:
+                for j in range(m):
+                    u = ra[j]
+                    t0 += np.float64(np.sqrt(np.float32((u - a0) * (u - a0))))
+                    t1 += np.float64(np.sqrt(np.float32((u - a1) * (u - a1))))
+                    t2 += np.float64(np.sqrt(np.float32((u - a2) * (u - a2))))
+                    t3 += np.float64(np.sqrt(np.float32((u - a3) * (u - a3))))
+            else:
+                for j in range(m):
+                    u = ra[j]
+                    t0 += np.float64(np.sqrt(np.float32(b0[j] + (u - a0) * (u - a0))))
+                    t1 += np.float64(np.sqrt(np.float32(b1[j] + (u - a1) * (u - a1))))
+                    t2 += np.float64(np.sqrt(np.float32(b2[j] + (u - a2) * (u - a2))))
+                    t3 += np.float64(np.sqrt(np.float32(b3[j] + (u - a3) * (u - a3))))
+        else:
+            for j in range(m):
+                t0 += np.float64(np.sqrt(np.float32(b0[j])))
+                t1 += np.float64(np.sqrt(np.float32(b1[j])))
+                t2 += np.float64(np.sqrt(np.float32(b2[j])))
+                t3 += np.float64(np.sqrt(np.float32(b3[j])))
+    totals[0], totals[1], totals[2], totals[3] = t0, t1, t2, t3
+
+
 def _margins(n: int, peak: np.ndarray) -> tuple[float, float]:
     """(rel, tol) for the pruning test ``bound > best * (1 + rel) + tol``: wide enough that rounding
     never skips a cluster whose computed mean could be the minimum or tie with it.
@@ -363,11 +424,23 @@ def _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, si
         sums[c, active[t]] = 0.0
     n = X.shape[0]
     r = 0
+    quad = np.empty(4, np.int64)
+    totals = np.empty(4)
     while r < n:
         size, r = _gather_chunk(X, labels, c + 1, r, XT, cap, inv)
-        for t in range(n_active):
-            j = active[t]
-            sums[c, j] = _block_distance_sum(XT, cap + j, 0, size, buf, sums[c, j], single)
+        t = 0
+        if single:  # four rows at a time (see _block_distance_sums4)
+            while t + 4 <= n_active:
+                for q in range(4):
+                    quad[q] = cap + active[t + q]
+                    totals[q] = sums[c, active[t + q]]
+                _block_distance_sums4(XT, quad, 0, size, buf, totals)
+                for q in range(4):
+                    sums[c, active[t + q]] = totals[q]
+                t += 4
+        for u in range(t, n_active):
+            j = active[u]
+            sums[c, j] = _block_distance_sum(XT, cap + j, 0, size, buf[0], sums[c, j], single)
 
 
 @njit(cache=True, nogil=True)
@@ -379,7 +452,7 @@ def _sampled_sums(
     row's own cluster and the cluster of its nearest other centroid (so ``best[j]``, an upper bound
     on b); a second sums each remaining cluster for the rows whose centroid distance, a lower bound
     on that mean, is within ``best * (1 + rel) + tol`` (:func:`_margins`), lowering ``best`` as it
-    goes. Buffers (``buf``: _TILE floats; ``nearest``, ``best``, ``active``: m) are the caller's."""
+    goes. Buffers (``buf``: 4 x _TILE floats; ``nearest``, ``best``, ``active``: m) are the caller's."""
     p = X.shape[1]
     m = rows.shape[0]
     for j in range(m):  # the sampled rows sit after the chunk's columns
@@ -490,8 +563,8 @@ def sampled_cluster_distance_sums(
     sums = np.full((k, m), np.inf)
     _sampled_sums(
         X, labels, k, rows.astype(np.int64), centroids * inv, sizes, rel + (_SINGLE_REL if single else 0.0),
-        tol * inv, XT, cap, sums, np.empty(_TILE), np.empty(m, np.int64), np.empty(m), np.empty(m, np.int64),
-        inv, single,
+        tol * inv, XT, cap, sums, np.empty((4, _TILE)), np.empty(m, np.int64), np.empty(m),
+        np.empty(m, np.int64), inv, single,
     )  # fmt: skip
     if single:
         sums *= unit
