@@ -474,6 +474,30 @@ def test_bad_arguments(kwargs: dict, error: type[Exception], match: str) -> None
         kmeans(TOY, **kwargs)
 
 
+def test_the_fitted_matrix_is_every_numeric_type_as_float64_in_row_order() -> None:
+    """The matrix is filled column by column (no whole-frame copy): the same numbers as the frame's
+    own conversion, C-ordered, for integer, unsigned, float32 and decimal columns, with a null
+    still reported as missing."""
+    from decimal import Decimal
+
+    from tidyclust._validate import numeric_matrix
+
+    frame = pl.DataFrame(
+        {
+            "i8": pl.Series([-3, 0, 7], dtype=pl.Int8),
+            "u32": pl.Series([4_000_000_000, 1, 2], dtype=pl.UInt32),
+            "f32": pl.Series([0.1, 2.5, -1e30], dtype=pl.Float32),
+            "dec": pl.Series([Decimal("1.25"), Decimal("-2.50"), Decimal("3.00")]),
+            "f64": [1e-300, 2.0, 3.0],
+        }
+    )
+    X, cols = numeric_matrix(frame, None)
+    assert cols == frame.columns and X.dtype == np.float64 and X.flags.c_contiguous
+    np.testing.assert_array_equal(X, frame.to_numpy().astype(np.float64))
+    with pytest.raises(DataValueError, match=r"column 'i8' has 1 missing value"):
+        numeric_matrix(pl.DataFrame({"i8": pl.Series([1, None, 3], dtype=pl.Int8)}), None)
+
+
 def test_bad_data() -> None:
     with pytest.raises(ParameterError, match=r"scale: column 'c' is constant"):
         kmeans(pl.DataFrame({"x": [1.0, 2.0, 3.0], "c": [1.0, 1.0, 1.0]}), 2, scale=True)
