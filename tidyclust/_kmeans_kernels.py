@@ -774,30 +774,24 @@ def _lloyd_rank(
                     lower[i] = lo
                     unsettled[m] = i
                     m += u > max(half[a], lo)
-                last = start + block >= n
-                for t in range(m + last):
-                    if t < m:
-                        i = unsettled[t]
-                        a = lab[i]
-                        z = max(half[a], lower[i])
-                        upper[i] = np.sqrt(_sqdist(X, i, C, a, p))
-                        if upper[i] <= z:  # no other center can be nearer
-                            continue
-                        rows[queued] = i
-                        queued += 1
-                    if queued == NEAREST_BATCH or (t == m and queued > 0):  # full, or the pass's end
-                        _nearest_two_rows(X, rows, queued, C, upper, lower, XB, D, D1, D2, nearest)
-                        for r in range(queued):
-                            i, a, b = rows[r], lab[rows[r]], nearest[r]
-                            if b != a:
-                                changed += 1
-                                lab[i] = b
-                                count[a] -= 1.0
-                                count[b] += 1.0
-                                for j in range(p):
-                                    sums[a, j] -= X[i, j]
-                                    sums[b, j] += X[i, j]
+                for t in range(m):
+                    i = unsettled[t]
+                    a = lab[i]
+                    z = max(half[a], lower[i])
+                    upper[i] = np.sqrt(_sqdist(X, i, C, a, p))
+                    if upper[i] <= z:  # no other center can be nearer
+                        continue
+                    rows[queued] = i
+                    queued += 1
+                    if queued == NEAREST_BATCH:
+                        changed += _reassign(
+                            X, rows, queued, C, upper, lower, XB, D, D1, D2, nearest, lab, count, sums
+                        )
                         queued = 0
+            if queued > 0:  # the pass's last rows
+                changed += _reassign(
+                    X, rows, queued, C, upper, lower, XB, D, D1, D2, nearest, lab, count, sums
+                )
             if changed == 0:
                 break
         # the final clusters' exact means (not the running sums) and their sum of squares
@@ -824,15 +818,35 @@ def _lloyd_rank(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _reassign(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest, lab, count, sums):
+    """Move each of the rows ``rows[:m]`` to its nearest center (:func:`_nearest_two_rows`, which
+    also resets its bounds), updating the cluster counts and sums; how many moved."""
+    _nearest_two_rows(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest)
+    moved = 0
+    for r in range(m):
+        i, a, b = rows[r], lab[rows[r]], nearest[r]
+        if b != a:
+            moved += 1
+            lab[i] = b
+            count[a] -= 1.0
+            count[b] += 1.0
+            for j in range(X.shape[1]):
+                sums[a, j] -= X[i, j]
+                sums[b, j] += X[i, j]
+    return moved
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _nearest_two_rows(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest):
     """For the rows ``rows[:m]`` (m <= NEAREST_BATCH): the nearest center (the first on ties) in
     ``nearest[:m]``, its distance in ``upper`` and the second nearest's in ``lower``.
 
     The rows are copied transposed into ``XB`` (p x NEAREST_BATCH) and every loop over them runs the whole
     batch (lanes past m hold old rows, computed and ignored), so the compiler vectorises across
-    rows, branch-free: a row at a time, the distances to the centers were a chain of dependent
-    sums and unpredictable branches, twice as slow. Each distance is summed over the features in
-    the same order as :func:`_sqdist`, so every number is the one a row at a time gives."""
+    rows, branch-free (:func:`_sqdists_to`): a row at a time, the distances to the centers were a
+    chain of dependent sums and unpredictable branches, twice as slow. Each distance is summed
+    over the features in the same order as :func:`_sqdist`, so every number is the one a row at a
+    time gives."""
     p = X.shape[1]
     for r in range(m):
         for j in range(p):
@@ -842,13 +856,7 @@ def _nearest_two_rows(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest):
         D2[r] = np.inf
         nearest[r] = 0
     for c in range(C.shape[0]):
-        for r in range(NEAREST_BATCH):
-            D[r] = 0.0
-        for j in range(p):
-            cj = C[c, j]
-            for r in range(NEAREST_BATCH):
-                t = XB[j, r] - cj
-                D[r] += t * t
+        _sqdists_to(XB, C, c, D)
         for r in range(NEAREST_BATCH):
             d = D[r]
             lt1 = d < D1[r]
@@ -1034,7 +1042,7 @@ def _kmeanspp_starts(XT, w, trials, u_first, u_cand, out, work):
         first = min(int(u_first[s] * n), n - 1)
         for j in range(p):
             out[s, 0, j] = XT[j, first]
-        _sqdists_to_row(XT, first, buf)
+        _sqdists_to(XT, XT.T, first, buf)
         for a in range(n):
             dist[a] = w[a] * buf[a]
         for c in range(1, k):
@@ -1058,7 +1066,7 @@ def _kmeanspp_starts(XT, w, trials, u_first, u_cand, out, work):
                 row = lo
                 while row > 0 and dist[row] == 0.0:
                     row -= 1
-                _sqdists_to_row(XT, row, buf)
+                _sqdists_to(XT, XT.T, row, buf)
                 pot = _potential(w, buf, dist, cand)
                 if pot < best_pot:
                     best_pot = pot
@@ -1072,15 +1080,17 @@ def _kmeanspp_starts(XT, w, trials, u_first, u_cand, out, work):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _sqdists_to_row(XT, r, buf):
-    """buf[b] = the squared distance from row b to row r (features summed in order)."""
+def _sqdists_to(XT, Y, r, buf):
+    """buf[b] = the squared distance from column b of ``XT`` (rows transposed, p x n) to row r of
+    ``Y`` (features summed in order, as :func:`_sqdist`): a loop across the columns, which the
+    compiler vectorises."""
     p, n = XT.shape
     for b in range(n):
         buf[b] = 0.0
     for j in range(p):
-        xr = XT[j, r]
+        yj = Y[r, j]
         for b in range(n):
-            t = XT[j, b] - xr
+            t = XT[j, b] - yj
             buf[b] += t * t
 
 
