@@ -246,7 +246,7 @@ def _rows_kernel(XT, starts, centroids, rel, tol, rows, first, last, a, b, neigh
         total = _block_distance_sum(XT, i, starts[own], starts[own + 1], buf)
         a[r] = total / (size - 1) if size > 1 else 0.0
         n_sums += 1
-        h = 0
+        h = np.int64(0)  # typed, as the 0 below: one compiled _sift_down, not one per literal
         for c in range(K):
             if c != own:
                 key[h] = _centroid_distance(XT, i, centroids, c)
@@ -261,7 +261,7 @@ def _rows_kernel(XT, starts, centroids, rel, tol, rows, first, last, a, b, neigh
             c = code[0]
             h -= 1
             key[0], code[0] = key[h], code[h]
-            _sift_down(key, code, 0, h)
+            _sift_down(key, code, np.int64(0), h)
             lo = starts[c]
             hi = starts[c + 1]
             mean = _block_distance_sum(XT, i, lo, hi, buf) / (hi - lo)
