@@ -194,6 +194,13 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``tidyclust report``: compute the lesson's analysis and write it as one self-contained HTML file."""
+    from tidyclust._warmup import compiling
+
+    with compiling():  # a cold numba cache: a helper compiles while the rest is imported and read
+        return _report(args)
+
+
+def _report(args: argparse.Namespace) -> int:
     from tidyclust import data as data_mod
     from tidyclust import report
     from tidyclust.report._methods import check_method_options

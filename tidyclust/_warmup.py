@@ -2,11 +2,16 @@
 
 On a cold cache (the first report after installing) compiling the kernels costs about 7 s of CPU,
 as much as the rest of the run. The kernels compile independently of each other, and numba writes
-each one to its on-disk cache (``cache=True``), where another process finds it. So before
-computing, this process and one forked helper take the compile tasks below in turn (a shared
-counter: the next task not yet taken), calling each kernel once on a tiny matrix with the argument
-types the package passes; the helper's kernels are then loaded from the cache when first called
-here.
+each one to its on-disk cache (``cache=True``), where another process finds it. So a forked helper
+and this process take the compile tasks below in turn (a shared counter: the next task not yet
+taken), calling each kernel once on a tiny matrix with the argument types the package passes; the
+helper's kernels are then loaded from the cache when first called here.
+
+The command line forks the helper first thing (:func:`compiling`), before it imports the rest of
+the package and reads the data, so the helper compiles while this process does that; a report
+built in-process forks it when it reaches :func:`compile_kernels`. Either way this process joins in
+once it has imported what the report will use (``meanwhile``), which it would otherwise import
+alone after the compile, one core idle.
 
 The tasks only compile: no number of the report comes from them. If a kernel's signature changes
 and a task no longer matches it, the report is as slow as without this module, not wrong (the
@@ -19,7 +24,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +34,7 @@ from tidyclust import _hclust_kernel as hkern
 from tidyclust import _kmeans_kernels as kern
 from tidyclust import _silhouette_kernel as skern
 
-__all__ = ["TASKS", "compile_kernels"]
+__all__ = ["TASKS", "compile_kernels", "compiling"]
 
 _N, _P, _K = 12, 3, 3
 
@@ -121,20 +127,69 @@ def _set_up_numba() -> None:
     cpu_target.target_context.refresh()
 
 
-def compile_kernels() -> int:
-    """Compile the kernels missing from numba's cache, here and in one forked process; how many tasks.
+@dataclass(frozen=True)
+class _Helper:
+    tasks: list[Callable[[], None]]
+    taken: Any  # the shared counter
+    process: Any
 
-    Does nothing (returns 0) with a warm cache, on one core, or where the platform cannot fork.
-    """
+
+#: The helper :func:`compiling` forked, until :func:`compile_kernels` joins it.
+_helper: _Helper | None = None
+
+
+def _fork_helper() -> _Helper | None:
+    """Fork a process taking the compile tasks missing from numba's cache; None if none is missing,
+    on one core, or where the platform cannot fork."""
     tasks = [task for kernel, task in TASKS if not _cached(kernel)]
     if not tasks or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return 0
+        return None
     with contextlib.suppress(Exception):  # numba internals moved: each process sets itself up
         _set_up_numba()
     ctx = multiprocessing.get_context("fork")
     taken = ctx.Value("i", 0)
-    helper = ctx.Process(target=_take_tasks, args=(tasks, taken), daemon=True)
-    helper.start()
-    _take_tasks(tasks, taken)
-    helper.join()
-    return len(tasks)
+    process = ctx.Process(target=_take_tasks, args=(tasks, taken), daemon=True)
+    process.start()
+    return _Helper(tasks, taken, process)
+
+
+@contextlib.contextmanager
+def compiling() -> Iterator[None]:
+    """Fork the compile helper now (a cold cache only), for :func:`compile_kernels` to join later.
+
+    On leaving, a helper nobody joined (the command failed first) is stopped.
+    """
+    global _helper
+    if _helper is None:
+        _helper = _fork_helper()
+    try:
+        yield
+    finally:
+        helper, _helper = _helper, None
+        if helper is not None:
+            helper.process.terminate()
+            helper.process.join()
+
+
+def compile_kernels(meanwhile: Callable[[], object] | None = None) -> int:
+    """Compile the kernels missing from numba's cache, here and in the forked helper; how many tasks.
+
+    Joins the helper :func:`compiling` forked, else forks one. ``meanwhile`` runs here first, while
+    the helper compiles (only if there is something to compile). Does nothing (returns 0) with a
+    warm cache, on one core, or where the platform cannot fork.
+    """
+    global _helper
+    helper = _helper if _helper is not None else _fork_helper()
+    _helper = None
+    if helper is None:
+        return 0
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        _take_tasks(helper.tasks, helper.taken)
+    except BaseException:
+        helper.process.terminate()  # this process failed: its error is what the caller sees
+        raise
+    finally:
+        helper.process.join()
+    return len(helper.tasks)
