@@ -132,3 +132,11 @@ print(json.dumps([before, {name: name in sys.modules for name in REPORT_MODULES}
     before, after = json.loads(out.stdout.splitlines()[-1])
     assert not any(before.values()), "imported with the report's own modules already: nothing to gain"
     assert all(after.values())
+
+
+def test_a_report_module_that_is_gone_only_loses_the_head_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # REPORT_MODULES names a private plotnine module: if a release renames it, the report must not fail
+    from tidyclust.report import _compute
+
+    monkeypatch.setattr(_compute, "REPORT_MODULES", ("tidyclust_no_such_module", "json"))
+    _compute._import_report_modules()

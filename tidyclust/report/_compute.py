@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import time
@@ -161,7 +162,9 @@ REPORT_MODULES = (
 
 def _import_report_modules() -> None:
     for name in REPORT_MODULES:
-        importlib.import_module(name)
+        # only a head start: a module a library renamed is imported later under its new name
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def _versions() -> dict[str, str]:
