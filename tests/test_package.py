@@ -33,6 +33,13 @@ def test_each_public_name_is_its_module_s_object(name: str) -> None:
     assert value is (module if home is None else getattr(module, name))
 
 
+def test_every_lazy_name_is_public_and_every_public_name_is_found() -> None:
+    # a name added to __all__ but not to _HOMES (or the reverse) would fail only when first used
+    up_front = {"__version__", "agreement", "hclust"}  # bound by __init__ itself
+    submodules = {"plots", "report"}  # reachable as attributes, not star-imported
+    assert set(tidyclust.__all__) == (set(tidyclust._HOMES) - submodules) | up_front
+
+
 def test_star_import_and_dir_list_every_public_name() -> None:
     namespace: dict[str, object] = {}
     exec("from tidyclust import *", namespace)

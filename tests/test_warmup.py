@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,11 +38,24 @@ print(json.dumps({
 """
 
 
-def test_the_tasks_compile_every_kernel_signature_a_report_uses(songs_path: Path) -> None:
+def _fresh(code: str, *args: str, numba_cache: Path | None = None) -> Any:
+    """Run ``code`` in a fresh interpreter (on an empty numba cache in ``numba_cache``, if given);
+    the JSON it printed last."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache)} if numba_cache is not None else None
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(songs_path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env
     )
-    got = json.loads(out.stdout.splitlines()[-1])
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+#: The helper is forked: two cores and fork.
+needs_fork = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="the helper needs fork and two cores"
+)
+
+
+def test_the_tasks_compile_every_kernel_signature_a_report_uses(songs_path: Path) -> None:
+    got = _fresh(SCRIPT, str(songs_path))
     new = {name: sigs for name, sigs in got["new"].items() if sigs}
     assert new == {}, "kernel signatures a report compiles that no _warmup task compiles"
     # each signature is a compile of its own (0.1-3 s on a cold cache): a literal argument
@@ -63,16 +77,7 @@ def test_warm_cache_forks_nothing() -> None:
     assert _warmup.compile_kernels() == 0
 
 
-def _run_cold(code: str, tmp_path: Path, *args: str) -> str:
-    """Run ``code`` in a fresh interpreter on an empty numba cache; its stdout."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
-    out = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env
-    )
-    return out.stdout
-
-
-@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="the helper needs fork")
+@needs_fork
 def test_compile_kernels_joins_the_helper_compiling_forked(tmp_path: Path) -> None:
     code = """
 import json
@@ -87,7 +92,7 @@ print(json.dumps({
     "again": _warmup.compile_kernels(),
 }))
 """
-    got = json.loads(_run_cold(code, tmp_path))
+    got = _fresh(code, numba_cache=tmp_path / "numba-cache")
     assert got == {
         "forked": True,
         "tasks": len(_warmup.TASKS),  # every task, shared by the two processes
@@ -98,7 +103,7 @@ print(json.dumps({
     }
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="the helper needs fork")
+@needs_fork
 def test_a_helper_nobody_joined_is_stopped(tmp_path: Path) -> None:
     # the command failed before its report compiled anything: the helper must not outlive it
     code = """
@@ -112,7 +117,7 @@ except ValueError:
     pass
 print(json.dumps([helper.process.is_alive(), helper.process.exitcode == -signal.SIGTERM, _warmup._helper]))
 """
-    assert json.loads(_run_cold(code, tmp_path)) == [False, True, None]
+    assert _fresh(code, numba_cache=tmp_path / "numba-cache") == [False, True, None]
 
 
 def test_the_report_modules_are_the_ones_a_report_imports(songs_path: Path, tmp_path: Path) -> None:
@@ -125,11 +130,7 @@ before = {name: name in sys.modules for name in REPORT_MODULES}
 render_report(build_report(sys.argv[1]), sys.argv[2])
 print(json.dumps([before, {name: name in sys.modules for name in REPORT_MODULES}]))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(songs_path), str(tmp_path / "r.html")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    before, after = json.loads(out.stdout.splitlines()[-1])
+    before, after = _fresh(code, str(songs_path), str(tmp_path / "r.html"))
     assert not any(before.values()), "imported with the report's own modules already: nothing to gain"
     assert all(after.values())
 
@@ -138,5 +139,7 @@ def test_a_report_module_that_is_gone_only_loses_the_head_start(monkeypatch: pyt
     # REPORT_MODULES names a private plotnine module: if a release renames it, the report must not fail
     from tidyclust.report import _compute
 
-    monkeypatch.setattr(_compute, "REPORT_MODULES", ("tidyclust_no_such_module", "json"))
-    _compute._import_report_modules()
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    monkeypatch.setattr(_compute, "REPORT_MODULES", ("tidyclust_no_such_module", "colorsys"))
+    _compute._import_report_modules()  # no error
+    assert "colorsys" in sys.modules  # and the names after it are still imported
