@@ -19,6 +19,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 
 from tidyclust import _kmeans_kernels as kern
 from tidyclust import model
+from tidyclust._silhouette_kernel import _single_rel
 from tidyclust.errors import (
     ColumnNotFoundError,
     ColumnTypeError,
@@ -638,10 +639,11 @@ def test_grid_silhouette_equals_mean_silhouette_and_silhouette_sample() -> None:
     for k in (2, 4):
         lab = kmeans(frame(X), k, seed=1).labels
         est = silhouette_sample(X, labels=lab, sample_size=250, seed=k)
-        # The same rows and formulas; the grid's distances have single-precision square roots
-        # (a, b within a relative 2**-23, so each width within about 2.4e-7 of the exact one).
+        # The same rows and formulas; the grid's distances are in single precision (a, b within a
+        # relative _single_rel(p), so each width within twice that of the exact one).
         ours = model._silhouette_sample(X, lab, 250, k)
-        assert ours == pytest.approx((est["estimate"].item(), est["std_error"].item()), abs=3e-7)
+        tol = 2 * _single_rel(X.shape[1])
+        assert ours == pytest.approx((est["estimate"].item(), est["std_error"].item()), abs=tol)
         assert model._silhouette_exact(X, lab) == mean_silhouette(X, lab)
 
 
@@ -651,16 +653,23 @@ def test_sampled_silhouette_sums_in_chunks_equal_the_sorted_copy(
 ) -> None:
     """The grid's low-memory sampled silhouette: positions in the cluster-sorted order map to the
     right data rows, and the sums formed a chunk of one cluster at a time equal those over the
-    sorted copy of all the data in double precision (same tiles in the same order, the square
-    roots in single precision: to a relative 2**-23), whatever the chunk size (a multiple of the
-    kernel's tile), with a singleton cluster among them."""
+    sorted copy of all the data in double precision, to the relative error _single_rel(p) that
+    single precision about each cluster's centroid allows, whatever the chunk size (a multiple
+    of the kernel's tile), with a singleton cluster among them; also for rows far from the
+    origin for their spread (a million times their standard deviation), where single
+    precision about the origin would keep no digit of their differences, and with 40 columns."""
     from tidyclust import _silhouette_kernel as sk
 
     if chunk is not None:
         monkeypatch.setattr(sk, "_GATHER_ROWS", chunk)
     rng = np.random.default_rng(7)
-    for n, k, m in ((50, 3, 50), (3_000, 5, 400), (30_000, 3, 300)):
-        X = rng.normal(size=(n, 3))
+    for n, k, m, p, offset in (
+        (50, 3, 50, 3, 0.0),
+        (3_000, 5, 400, 3, 1e6),
+        (3_000, 4, 200, 40, 0.0),
+        (30_000, 3, 300, 3, 0.0),
+    ):
+        X = offset + rng.normal(size=(n, p))
         lab = rng.integers(1, k, size=n, endpoint=True).astype(np.int32)
         lab[0] = k  # cluster k is a singleton
         lab[lab == k] = np.where(np.arange(int((lab == k).sum())) == 0, k, 1)
@@ -674,7 +683,7 @@ def test_sampled_silhouette_sums_in_chunks_equal_the_sorted_copy(
         a, b, _ = sk.cluster_mean_distances(np.ascontiguousarray(X[order].T), starts, positions)
         own = lab[rows] - 1
         own_sum = sums[np.arange(m), own]
-        single = 2.0**-23 * (1 + 1e-6)
+        single = sk._single_rel(p)
         np.testing.assert_allclose(
             np.where(sizes[own] > 1, own_sum / np.maximum(sizes[own] - 1, 1), 0.0), a, rtol=single, atol=0
         )

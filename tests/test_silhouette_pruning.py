@@ -40,9 +40,6 @@ def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 CASES = _cases()
-# The sampled sums' documented precision: each distance within a relative 2**-23 (single-precision
-# square roots), and so every sum of them (the few ulps of the sums themselves on top).
-SINGLE = 2.0**-23 * (1 + 1e-6)
 
 
 def _brute(X: np.ndarray, lab: np.ndarray):
@@ -89,10 +86,10 @@ def test_pruned_row_kernel_equals_every_cluster_summed(
 def test_pruned_sampled_sums_keep_every_possible_neighbour(
     monkeypatch: pytest.MonkeyPatch, name: str, gather: int | None
 ) -> None:
-    """Own sums always formed, formed sums equal to the brute force's (to the single-precision
-    square roots' relative 2**-23), and what model._silhouette_sample reads from them: a, b (the
-    row-wise min of sums / sizes without the own column, skipped clusters +inf) to that precision,
-    and its argmin (ties to the smallest code)."""
+    """Own sums always formed, formed sums equal to the brute force's (to the documented relative
+    error of single precision, sk._single_rel), and what model._silhouette_sample reads from them:
+    a, b (the row-wise min of sums / sizes without the own column, skipped clusters +inf) to that
+    precision, and its argmin (ties to the smallest code)."""
     if gather is not None:  # clusters gathered in chunks
         monkeypatch.setattr(sk, "_GATHER_ROWS", gather)
     X, lab = CASES[name]
@@ -104,12 +101,12 @@ def test_pruned_sampled_sums_keep_every_possible_neighbour(
     m = np.arange(rows.shape[0])
     formed = np.isfinite(sums)
     assert formed[m, own].all()
-    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=SINGLE, atol=0)
+    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=sk._single_rel(X.shape[1]), atol=0)
     a = np.where(sizes[own] > 1, sums[m, own] / np.maximum(sizes[own] - 1, 1), 0.0)
-    np.testing.assert_allclose(a, ra[rows], rtol=SINGLE, atol=0)
+    np.testing.assert_allclose(a, ra[rows], rtol=sk._single_rel(X.shape[1]), atol=0)
     means = sums / sizes
     means[m, own] = np.inf
-    np.testing.assert_allclose(means.min(axis=1), rb[rows], rtol=SINGLE, atol=0)
+    np.testing.assert_allclose(means.min(axis=1), rb[rows], rtol=sk._single_rel(X.shape[1]), atol=0)
     np.testing.assert_array_equal(means.argmin(axis=1), rnb[rows])
 
 
@@ -156,14 +153,14 @@ def test_the_pruning_skips_most_clusters_on_separated_blobs() -> None:
 def test_sampled_sums_keep_single_precision_at_any_scale(scale: float) -> None:
     """The sampled sums are formed on rows divided by a power-of-two unit near the data's diameter
     (sk._unit), so that single precision neither overflows (squared distances of 1e60) nor flushes
-    to zero (of 1e-60): at any scale they equal the brute force's to 2**-23."""
+    to zero (of 1e-60): at any scale they equal the brute force's to sk._single_rel."""
     X, lab = CASES["overlapping blobs"]
     X = X * scale
     rows = np.arange(0, X.shape[0], 7, dtype=np.int64)
     _, sums = sk.sampled_cluster_distance_sums(X, (lab + 1).astype(np.int32), int(lab.max()) + 1, rows)
     *_, rsums = _brute(X, lab)
     formed = np.isfinite(sums)
-    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=SINGLE, atol=0)
+    np.testing.assert_allclose(sums[formed], rsums[rows][formed], rtol=sk._single_rel(X.shape[1]), atol=0)
 
 
 def test_sampled_sums_fall_back_to_double_precision_where_single_cannot_scale() -> None:

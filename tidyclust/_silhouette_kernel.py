@@ -11,11 +11,12 @@ a candidate b, a cluster whose centroid is farther than b (by more than the roun
 :func:`_margins`) can neither be the neighbour nor tie with it. The sums that are formed are the
 same calls over the same tiles as without the pruning, so every a, b and neighbour is unchanged.
 
-The k-grid's sampled estimate (:func:`sampled_cluster_distance_sums`) takes its square roots in
-single precision, on rows divided by a power of two near the data's diameter: each distance, and
-so each sum, within a relative 2**-23 of double precision (widths within about 2.4e-7, far below
-the estimate's standard error), 1.35 times as fast in the k-grid. The exact silhouette stays in
-double precision.
+The k-grid's sampled estimate (:func:`sampled_cluster_distance_sums`) forms its distances in single
+precision, each cluster's about its own centroid, on rows divided by a power of two near the data's
+diameter: each sum within a relative (p + 12)·2**-24 of the exact one (:func:`_single_rel`; 1e-6
+with 5 columns, so widths within about 2e-6, far below the estimate's standard error), 1.4 times
+as fast as double precision with single-precision square roots (within 2**-23). The exact
+silhouette stays in double precision.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ def _block_distance_sum(
     in the same order as the block summed at once; with fastmath's reassociation each caller's
     compiled copy may still round a tile's sum differently, in the last bits).
 
-    ``single`` (the sampled estimate, on rows scaled by :func:`_unit`): each squared distance is
-    rounded to single precision before its square root, so each distance is within a relative
-    2**-23 of the double-precision one; the square roots bound the k-grid's silhouette, which runs
-    1.35 times as fast."""
+    ``single`` (the sampled estimate: ``XT`` and ``buf`` in single precision, rows scaled by
+    :func:`_unit` and centred on the summed cluster's centroid): the square roots are taken in
+    single precision too (each value converted to double before it is added to the total), so
+    all the arithmetic per pair is single precision, eight pairs to a vector register; the error
+    is bounded by :func:`_single_rel`. Otherwise everything is double precision."""
     p = XT.shape[0]
     for start in range(lo, hi, _TILE):
         m = min(start + _TILE, hi) - start
@@ -179,16 +181,27 @@ def _margins(n: int, peak: np.ndarray) -> tuple[float, float]:
     return 1e-9 + (n + p + 4) * eps, np.inf if np.isnan(tol) else tol
 
 
-# The sampled estimate's distances (single-precision square roots, see _block_distance_sum) are
-# each within a relative 2**-23 of the exact ones, and so is any sum or mean of them: its pruning
-# margin widens by that much.
-_SINGLE_REL = 2.0**-23
+def _single_rel(p: int) -> float:
+    """A bound on the relative error of each of the sampled estimate's sums (single precision
+    about the summed cluster's centroid c, see :func:`sampled_cluster_distance_sums`), which
+    widens its pruning margin.
+
+    Each coordinate, stored relative to c in single precision, is off by at most 2**-24 of its
+    value, so the difference of two stored rows x and y by at most 2**-24 (||x - c|| + ||y - c||)
+    in norm; the squares, their sum over the p features and the square root add at most
+    (p/2 + 2)·2**-24 of the distance. Summed over the cluster's rows, n||x - c|| is at most the
+    sum S of the distances (Jensen: the mean distance is at least the distance to the mean) and
+    the sum of the ||y - c|| at most 2 S, so the sum is within (p/2 + 5)·2**-24 of S; the sums of
+    the distances, in double precision, add a negligible n·2**-53. This is twice that, plus
+    2**-23 to spare."""
+    return (p + 12) * 2.0**-24
 
 
 def _unit(X: np.ndarray, peak: np.ndarray) -> float:
     """A power of two near the diameter of the data's bounding box: the unit the sampled sums are
-    formed in (the rows are divided by it as they are copied), so that squared distances are at
-    most 4 and single precision keeps its relative accuracy; a power of two, so dividing by it
+    formed in (the rows are divided by it as they are copied, then centred on a cluster's
+    centroid), so that coordinates are at most about 2 and single precision neither overflows
+    nor flushes to zero; a power of two, so dividing by it
     and converting back are exact. 0.0, meaning sums in double precision and in the data's units,
     when the rows are all equal or not finite, or so far from the origin for their spread that
     the scaled values would overflow (``peak``: each feature's largest magnitude)."""
@@ -386,16 +399,16 @@ _GATHER_ROWS = 16 * _TILE
 
 
 @njit(cache=True, nogil=True)
-def _gather_chunk(X, labels, code, r, XT, cap, inv):
-    """Copy the next rows labelled ``code`` from data row ``r`` on, in data order and times ``inv``,
-    into the first columns of ``XT``, at most ``cap`` of them; (count copied, data row to resume
-    from)."""
+def _gather_chunk(X, labels, code, r, XT, cap, inv, shift):
+    """Copy the next rows labelled ``code`` from data row ``r`` on, in data order, times ``inv``
+    and less ``shift`` (p), into the first columns of ``XT`` (in its precision), at most ``cap``
+    of them; (count copied, data row to resume from)."""
     n, p = X.shape
     size = 0
     while r < n and size < cap:
         if labels[r] == code:
             for f in range(p):
-                XT[f, size] = X[r, f] * inv
+                XT[f, size] = X[r, f] * inv - shift[f]
             size += 1
         r += 1
     return size, r
@@ -414,20 +427,26 @@ def _label_sums(X, labels, out, peak) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, single) -> None:
-    """sums[c, j] for the sampled rows j in ``active[:n_active]`` (coordinates in XT[:, cap + j]):
-    the sum of distances to the rows labelled c + 1 (times ``inv``), gathered ``cap`` at a time
-    into the first columns of XT, each chunk's tiles added to the running sum."""
+def _sums_to_cluster(X, labels, c, XT, XS, shift, cap, active, n_active, buf, sums, inv, single) -> None:
+    """sums[c, j] for the sampled rows j in ``active[:n_active]`` (coordinates in XS[:, j]): the
+    sum of distances to the rows labelled c + 1, all taken relative to ``shift[c]`` (that
+    cluster's scaled centroid, or zeros) and times ``inv``: the sampled rows go to XT[:, cap + j]
+    and the cluster's rows are gathered ``cap`` at a time into the first columns of XT, each
+    chunk's tiles added to the running sum."""
     if n_active == 0:
         return
+    p = XS.shape[0]
     for t in range(n_active):
-        sums[c, active[t]] = 0.0
+        j = active[t]
+        sums[c, j] = 0.0
+        for f in range(p):
+            XT[f, cap + j] = XS[f, j] - shift[c, f]
     n = X.shape[0]
     r = 0
     quad = np.empty(4, np.int64)
     totals = np.empty(4)
     while r < n:
-        size, r = _gather_chunk(X, labels, c + 1, r, XT, cap, inv)
+        size, r = _gather_chunk(X, labels, c + 1, r, XT, cap, inv, shift[c])
         t = 0
         if single:  # four rows at a time (see _block_distance_sums4)
             while t + 4 <= n_active:
@@ -445,25 +464,45 @@ def _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, si
 
 @njit(cache=True, nogil=True)
 def _sampled_sums(
-    X, labels, k, rows, centroids, sizes, rel, tol, XT, cap, sums, buf, nearest, best, active, inv, single
+    X,
+    labels,
+    k,
+    rows,
+    centroids,
+    shift,
+    sizes,
+    rel,
+    tol,
+    XT,
+    XS,
+    cap,
+    sums,
+    buf,
+    nearest,
+    best,
+    active,
+    inv,
+    single,
 ) -> None:
     """sums[c, j]: the sum of distances from data row ``rows[j]`` to the rows labelled c + 1, left
     as +inf where cluster c cannot be the row's neighbour. A first pass over the clusters sums each
     row's own cluster and the cluster of its nearest other centroid (so ``best[j]``, an upper bound
     on b); a second sums each remaining cluster for the rows whose centroid distance, a lower bound
     on that mean, is within ``best * (1 + rel) + tol`` (:func:`_margins`), lowering ``best`` as it
-    goes. Buffers (``buf``: 4 x _TILE floats; ``nearest``, ``best``, ``active``: m) are the caller's."""
+    goes. ``centroids`` are the clusters' centroids times ``inv``; ``shift`` is the origin each
+    cluster's distances are formed about (:func:`_sums_to_cluster`). Buffers (``buf``: 4 x _TILE;
+    ``XS``: p x m; ``nearest``, ``best``, ``active``: m) are the caller's."""  # fmt: skip
     p = X.shape[1]
     m = rows.shape[0]
-    for j in range(m):  # the sampled rows sit after the chunk's columns
+    for j in range(m):  # the sampled rows, scaled, in double precision
         for f in range(p):
-            XT[f, cap + j] = X[rows[j], f] * inv
+            XS[f, j] = X[rows[j], f] * inv
         own = labels[rows[j]] - 1
         nearest[j] = -1
         nearest_d = np.inf
         for c in range(k):
             if c != own:
-                d = _centroid_distance(XT, cap + j, centroids, c)
+                d = _centroid_distance(XS, j, centroids, c)
                 if nearest[j] < 0 or d < nearest_d:
                     nearest[j] = c
                     nearest_d = d
@@ -473,7 +512,7 @@ def _sampled_sums(
             if labels[rows[j]] - 1 == c or nearest[j] == c:
                 active[n_active] = j
                 n_active += 1
-        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, single)
+        _sums_to_cluster(X, labels, c, XT, XS, shift, cap, active, n_active, buf, sums, inv, single)
     for j in range(m):
         best[j] = sums[nearest[j], j] / sizes[nearest[j]] if nearest[j] >= 0 else np.inf
     for c in range(k):
@@ -481,10 +520,10 @@ def _sampled_sums(
         for j in range(m):
             if c == labels[rows[j]] - 1 or c == nearest[j]:
                 continue  # summed in the first pass
-            if _centroid_distance(XT, cap + j, centroids, c) <= best[j] * (1.0 + rel) + tol:
+            if _centroid_distance(XS, j, centroids, c) <= best[j] * (1.0 + rel) + tol:
                 active[n_active] = j
                 n_active += 1
-        _sums_to_cluster(X, labels, c, XT, cap, active, n_active, buf, sums, inv, single)
+        _sums_to_cluster(X, labels, c, XT, XS, shift, cap, active, n_active, buf, sums, inv, single)
         for t in range(n_active):
             j = active[t]
             best[j] = min(best[j], sums[c, j] / sizes[c])
@@ -530,9 +569,10 @@ def sampled_cluster_distance_sums(
     and to every cluster that could be its neighbour.
 
     The sums :func:`cluster_mean_distances` forms for those rows (the same tiles from each
-    cluster's first row), with single-precision square roots (:func:`_block_distance_sum`; each sum within a
-    relative 2**-23 of the double-precision one, at any scale of the data: :func:`_unit`), and
-    without sorting a transposed copy of all the data: each cluster is copied _GATHER_ROWS rows at
+    cluster's first row), in single precision about each cluster's centroid (each sum within a
+    relative :func:`_single_rel` of the exact one, at any scale and offset of the data:
+    :func:`_unit`; double precision where the data cannot be scaled), and without sorting a
+    transposed copy of all the data: each cluster is copied _GATHER_ROWS rows at
     a time into a small buffer, so the extra memory is O(p·(_GATHER_ROWS + m)) whatever n. One
     thread, releasing the GIL (the k-grid runs several k side by side).
 
@@ -554,17 +594,21 @@ def sampled_cluster_distance_sums(
     _label_sums(X, labels, centroids, peak)
     centroids /= sizes[:, None]
     rel, tol = _margins(X.shape[0], peak)
-    # Distances in single precision, in a power-of-two unit (exact scaling): see _unit.
+    # Single precision about each cluster's centroid, in a power-of-two unit (exact scaling): see
+    # _unit and _single_rel.
     unit = _unit(X, peak)
     single = unit > 0.0
     inv = 1.0 / unit if single else 1.0
+    scaled = centroids * inv
     cap = int(min(_GATHER_ROWS, sizes.max()))
-    XT = np.empty((p, cap + m))
+    dtype = np.float32 if single else np.float64
     sums = np.full((k, m), np.inf)
+    shift = scaled if single else np.zeros((k, p))  # where the distances are formed about
+    rel += _single_rel(p) if single else 0.0
     _sampled_sums(
-        X, labels, k, rows.astype(np.int64), centroids * inv, sizes, rel + (_SINGLE_REL if single else 0.0),
-        tol * inv, XT, cap, sums, np.empty((4, _TILE)), np.empty(m, np.int64), np.empty(m),
-        np.empty(m, np.int64), inv, single,
+        X, labels, k, rows.astype(np.int64), scaled, shift, sizes, rel, tol * inv,
+        np.empty((p, cap + m), dtype), np.empty((p, m)), cap, sums, np.empty((4, _TILE), dtype),
+        np.empty(m, np.int64), np.empty(m), np.empty(m, np.int64), inv, single,
     )  # fmt: skip
     if single:
         sums *= unit

@@ -959,9 +959,11 @@ def _widths(a: np.ndarray, b: np.ndarray, size: np.ndarray) -> np.ndarray:
 def _silhouette_sample(X: np.ndarray, lab: np.ndarray, m: int, seed: int) -> tuple[float, float]:
     """(estimate, standard error) as ``silhouette_sample(X, labels=lab, sample_size=m, seed=seed)``
     computes them (same sampled positions, same distance tiles, same formulas), for k-means labels
-    (1..k, none empty, no noise), with the distances' square roots in single precision (each
-    within a relative 2**-23, so each width within about 2.4e-7: far below the estimate's standard
-    error; the square roots bound this step). The distance sums are formed a chunk of one cluster at a time
+    (1..k, none empty, no noise), with the distances in single precision about each cluster's
+    centroid (each sum within a relative (p + 12)·2**-24, so with 5 columns each width within
+    about 2e-6: far below the estimate's standard error; the arithmetic bounds this step, and
+    single precision does twice as much of it per instruction). The distance sums are formed a
+    chunk of one cluster at a time
     (:func:`~tidyclust._silhouette_kernel.sampled_cluster_distance_sums`), so no n-sized copy is
     made: with a grid's labels and the data in memory, a sorted copy of all the data made the
     grid's peak three times the data's size."""
