@@ -186,3 +186,43 @@ def test_kmeans_grid_error_in_one_k_is_raised_and_the_rest_dropped(monkeypatch: 
     # the shared pool is free again: a later grid runs every k
     monkeypatch.setattr(model, "_fit_quiet", fit_quiet)
     assert kmeans_grid(data, range(1, 9), seed=1).frame.height == 8
+
+
+def test_grid_tasks_fit_largest_k_first_then_score_smallest_k_first() -> None:
+    """One thread taking every task: the fits from the largest k down, then the scores from the
+    smallest k up (the dearest silhouettes first, so that they fill the other threads' gap)."""
+    from tidyclust.model import _GridTasks
+
+    log: list[str] = []
+
+    def fit(k: int) -> tuple[int, int, float]:
+        log.append(f"fit {k}")
+        return k, 0, 0.0
+
+    def score(fitted: tuple[int, int, float]) -> tuple[int, int, dict]:
+        log.append(f"score {fitted[0]}")
+        return fitted[0], 0, {"k": fitted[0]}
+
+    tasks = _GridTasks([3, 1, 4, 2], fit, score)
+    tasks.work()
+    assert log == ["fit 4", "fit 3", "fit 2", "fit 1", "score 1", "score 2", "score 3", "score 4"]
+    assert [tasks.results[k].result()[2] for k in (3, 1, 4, 2)] == [{"k": 3}, {"k": 1}, {"k": 4}, {"k": 2}]
+
+
+def test_kmeans_grid_error_in_one_score_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tidyclust import model
+
+    monkeypatch.setattr(model, "GRID_PARALLEL_MIN_WORK", 0)
+    grid_row = model._grid_row
+
+    def failing(prep, fit, kseed, seconds):
+        if fit.k == 3:
+            raise RuntimeError("scoring k = 3 failed")
+        return grid_row(prep, fit, kseed, seconds)
+
+    monkeypatch.setattr(model, "_grid_row", failing)
+    data = pl.DataFrame(np.random.default_rng(4).normal(size=(300, 2)))
+    with pytest.raises(RuntimeError, match="scoring k = 3 failed"):
+        kmeans_grid(data, range(1, 9), seed=1)
+    monkeypatch.setattr(model, "_grid_row", grid_row)
+    assert kmeans_grid(data, range(1, 9), seed=1).frame.height == 8

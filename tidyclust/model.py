@@ -47,7 +47,6 @@ Conventions, as in the rest of tidyclust:
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
 import threading
 import time
@@ -1098,10 +1097,10 @@ def kmeans_grid(
 
 
 def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
-    """Yield (k, fit, status, frame row) in the order of ``ks``. Each k is fitted and then scored
-    (silhouette, Calinski–Harabasz, Davies–Bouldin) in one task; the tasks run side by side in
-    threads (their kernels release the GIL; each k has its own seed, so the answer does not depend
-    on the threads), largest k first so that the threads finish together. Small grids run in this
+    """Yield (k, fit, status, frame row) in the order of ``ks``. Each k is fitted, then scored
+    (silhouette, Calinski–Harabasz, Davies–Bouldin); on large enough data the fits and the scores
+    run side by side in threads (their kernels release the GIL; each k has its own seed, so the
+    answer does not depend on the threads, see :class:`_GridTasks`). Small grids run in this
     thread. A row's ``seconds`` is that k's own fit time, so with threads the seconds of different
     k overlap.
 
@@ -1109,53 +1108,111 @@ def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
     while a pool thread that has slept can take milliseconds to wake (on the lesson's grid, a
     fifth of the whole call when only pool threads worked)."""
 
-    def one(kk: int, how: _Search) -> tuple[KMeansFit, int, dict[str, object]]:
+    def fit_one(kk: int, how: _Search) -> tuple[KMeansFit, int, float]:
         t0 = time.perf_counter()
         fit, status = _fit_quiet(prep, kk, grid_seed(seed, kk), how)
-        return fit, status, _grid_row(prep, fit, fit.seed, time.perf_counter() - t0)
+        return fit, status, time.perf_counter() - t0
+
+    def score(fitted: tuple[KMeansFit, int, float]) -> tuple[KMeansFit, int, dict[str, object]]:
+        fit, status, seconds = fitted
+        return fit, status, _grid_row(prep, fit, fit.seed, seconds)
 
     threads = min(os.cpu_count() or 1, len(ks))
     if threads < 2 or prep.X.shape[0] * sum(ks) * (how.nstart + 1) < GRID_PARALLEL_MIN_WORK:
         for kk in ks:
-            yield (kk, *one(kk, how))
+            yield (kk, *score(fit_one(kk, how)))
         return
     inner = dataclasses.replace(how, split=False)  # the k already share the cores
-    order = sorted(ks, reverse=True)
-    futures = {kk: Future() for kk in ks}
-    claims = itertools.count()  # next() on it is atomic: each task is taken by one thread
-
-    def take() -> bool:
-        """Run the next task not yet taken; False when none is left."""
-        i = next(claims)
-        if i >= len(order):
-            return False
-        future = futures[order[i]]
-        if future.set_running_or_notify_cancel():
-            try:
-                future.set_result(one(order[i], inner))
-            except Exception as error:  # re-raised where the grid reads this k
-                future.set_exception(error)
-            except BaseException as error:  # KeyboardInterrupt: stop here, and leave no k unfinished
-                future.set_exception(error)
-                raise
-        return True
-
-    def work() -> None:
-        while take():
-            pass
-
+    tasks = _GridTasks(ks, lambda kk: fit_one(kk, inner), score)
     for _ in range(threads - 1):
-        shared_pool().submit(work)
+        shared_pool().submit(tasks.work)
     try:
         pending = iter(ks)
         kk = next(pending, None)
-        while take():  # between its own tasks, hand over the k that are done, in order
-            while kk is not None and futures[kk].done():
-                yield (kk, *futures[kk].result())
+        while tasks.take():  # between its own tasks, hand over the k that are done, in order
+            while kk is not None and tasks.results[kk].done():
+                yield (kk, *tasks.results[kk].result())
                 kk = next(pending, None)
         while kk is not None:
-            yield (kk, *futures[kk].result())
+            yield (kk, *tasks.results[kk].result())
             kk = next(pending, None)
-    finally:  # an error (or an abandoned generator) drops the k not yet started
-        for future in futures.values():
+    finally:  # an error (or an abandoned generator) drops the tasks not yet started
+        tasks.stop()
+
+
+class _GridTasks:
+    """The threaded grid's tasks: every k's fit, largest k first (the dearest: started first, the
+    threads finish together), and each k's score once its fit is done. A thread takes a fit while
+    any is left, then the ready score of the smallest k (the dearest: the silhouette's pruning
+    skips fewer clusters when there are fewer), and waits only when every fit is taken and no
+    fitted k is left to score. ``results[k]`` holds each k's (fit, status, row), or the error its
+    fit or score raised.
+
+    With each k's fit and score in one task, the 10,000-row grid's threads ended 8 ms apart, the
+    k = 2 task (the dearest silhouette) last; scoring after the fits, the scores fill the gap while
+    the other thread ends its fit (median of 5 alternating runs of 25 grids: 94.0 -> 92.0 ms).
+    Scoring as soon as a fit is done when the other thread is fitting, so that two silhouettes
+    rarely run side by side (each is 1.2 times slower then; next to a fit, 1.1), left the k = 2
+    score alone at the end: 93.7 ms."""
+
+    def __init__(self, ks: Sequence[int], fit: Callable, score: Callable) -> None:
+        self._fit, self._score = fit, score
+        self._fits = sorted(ks)  # popped from the end: largest k first
+        self._fitted: dict[int, tuple] = {}
+        self._ready: list[int] = []  # fitted k not yet scored
+        self._running = 0  # fits taken and not finished
+        self._stopped = False
+        self._cond = threading.Condition()
+        self.results: dict[int, Future] = {kk: Future() for kk in ks}
+
+    def work(self) -> None:
+        while self.take():
+            pass
+
+    def stop(self) -> None:
+        """Start no more tasks (the ones running finish); results not started are cancelled."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        for future in self.results.values():
             future.cancel()
+
+    def take(self) -> bool:
+        """Run the next task; False when none is left (or the grid stopped)."""
+        with self._cond:
+            while True:
+                if self._stopped:
+                    return False
+                if self._fits:
+                    kk, fitted = self._fits.pop(), None
+                    self._running += 1
+                    break
+                if self._ready:
+                    kk = min(self._ready)
+                    self._ready.remove(kk)
+                    fitted = self._fitted.pop(kk)
+                    break
+                if not self._running:
+                    return False
+                self._cond.wait()
+        future = self.results[kk]
+        try:
+            if fitted is not None:
+                future.set_result(self._score(fitted))
+            elif future.set_running_or_notify_cancel():  # False: the grid stopped
+                fitted = self._fit(kk)
+                with self._cond:
+                    self._fitted[kk] = fitted
+                    self._ready.append(kk)
+                fitted = None
+        except Exception as error:  # re-raised where the grid reads this k
+            future.set_exception(error)
+        except BaseException as error:  # KeyboardInterrupt: stop here, and leave no k unfinished
+            future.set_exception(error)
+            raise
+        finally:
+            if fitted is None:  # a fit ended (or failed): a thread waiting for it may go on
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+        return True
