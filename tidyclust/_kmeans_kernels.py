@@ -765,15 +765,19 @@ def _lloyd_rank(
             # order, so the cluster sums change in the order one list of all rows would give.
             changed = queued = 0
             for start in range(0, n, block):
-                m = 0
-                for i in range(start, min(start + block, n)):
-                    a = lab[i]
+                # Unsigned indices: numba wraps negative signed indices around, and those tests
+                # made this loop 2.5 times as slow (the whole ranking: 13 % slower).
+                mu = np.uint64(0)
+                for row in range(start, min(start + block, n)):
+                    i = np.uint64(row)
+                    a = np.uint64(lab[i])
                     u = upper[i] + drift[a]
                     lo = lower[i] - fall[a]
                     upper[i] = u
                     lower[i] = lo
-                    unsettled[m] = i
-                    m += u > max(half[a], lo)
+                    unsettled[mu] = row
+                    mu += np.uint64(u > max(half[a], lo))
+                m = np.int64(mu)
                 for t in range(m):
                     i = unsettled[t]
                     a = lab[i]
