@@ -44,6 +44,30 @@ def test_summaries_partition_the_rows(blobs10k: np.ndarray) -> None:
     assert [m.shape[0] for m, _ in kd_summaries(blobs10k, (256, 2048))] == [256, 2048]
 
 
+def test_summary_levels_made_on_demand_are_the_same_groups(blobs10k: np.ndarray) -> None:
+    """KDSummaries makes its levels one at a time, continuing the splits: a finer level asked for
+    first, or each level made alone, gives the groups of every level made at once (the means to
+    rounding: a coarse group's rows are summed in the order its own splits left them), and
+    threads asking for levels at once get the same arrays."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tidyclust._coreset import KDSummaries
+
+    cells = (256, 1024, 2048)
+    whole = kd_summaries(blobs10k, cells)
+    levels = KDSummaries(blobs10k, cells)
+    assert levels.level(2) is levels.level(2)  # the finest first, then the rest from the cache
+    for (means, sizes), (m_all, s_all) in zip((levels.level(t) for t in range(3)), whole, strict=True):
+        assert np.array_equal(sizes, s_all)
+        np.testing.assert_allclose(means, m_all, rtol=1e-12, atol=1e-12)
+    alone = KDSummaries(blobs10k, cells)
+    with ThreadPoolExecutor(3) as pool:
+        got = list(pool.map(alone.level, [2, 0, 1, 2, 0]))
+    assert got[0] is got[3] and got[1] is got[4]
+    for t, (means, sizes) in zip([2, 0, 1], got, strict=False):
+        assert np.array_equal(means, levels.level(t)[0]) and np.array_equal(sizes, levels.level(t)[1])
+
+
 def test_summaries_do_not_straddle_far_clusters() -> None:
     """No group mean falls in the empty space between two far-apart clusters (the widest groups
     are split first)."""

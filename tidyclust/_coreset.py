@@ -18,28 +18,56 @@ a bounding box per node: about 4x the data).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
-__all__ = ["kd_summaries"]
+__all__ = ["KDSummaries", "kd_summaries"]
 
 
 def kd_summaries(X: np.ndarray, cells: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each number of groups in ``cells`` (ascending), the groups' means ((m, p),
     C-contiguous) and row counts ((m,) float64): fewer than m groups only when the rows have
     fewer than m distinct values (identical rows always share a group)."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    targets = np.asarray(cells, dtype=np.int64)
-    if targets.size == 0 or np.any(np.diff(targets) <= 0) or targets[0] < 1:
-        raise ValueError(f"cells must be ascending positive group counts, not {cells!r}")
-    idx = np.arange(X.shape[0], dtype=np.int64)
-    bounds = np.empty((targets.size, targets[-1], 2), np.int64)
-    sizes = _cut(X, idx, targets, bounds)
-    out = []
-    for t in range(targets.size):
-        means, counts = _group_means(X, idx, bounds[t, : sizes[t]])
-        out.append((means, counts))
-    return out
+    levels = KDSummaries(X, cells)
+    return [levels.level(t) for t in range(len(cells))]
+
+
+class KDSummaries:
+    """:func:`kd_summaries` one level at a time, coarse to fine, on demand: each level continues
+    the splits of the one before (the same groups as all at once), so a caller can start with the
+    coarse summary while the finer ones are made. Thread-safe: a level asked for while another
+    thread makes it is waited for."""
+
+    def __init__(self, X: np.ndarray, cells: tuple[int, ...]) -> None:
+        self._X = np.ascontiguousarray(X, dtype=np.float64)
+        targets = np.asarray(cells, dtype=np.int64)
+        if targets.size == 0 or np.any(np.diff(targets) <= 0) or targets[0] < 1:
+            raise ValueError(f"cells must be ascending positive group counts, not {cells!r}")
+        self._targets = targets
+        n, cap = self._X.shape[0], int(targets[-1])
+        self._idx = np.arange(n, dtype=np.int64)
+        # the groups' first and last rows, widest column and spread, the heap of splittable
+        # groups, and (groups, heap size)
+        self._state = (
+            np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
+            np.empty(cap), np.empty(cap, np.int64), np.zeros(2, np.int64),
+        )  # fmt: skip
+        self._levels: list[tuple[np.ndarray, np.ndarray]] = []
+        self._lock = threading.Lock()
+
+    def level(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """The means and row counts of level ``t`` (``cells[t]`` groups)."""
+        if t < len(self._levels):  # made: no need to wait while another thread makes a finer one
+            return self._levels[t]
+        with self._lock:
+            while len(self._levels) <= t:
+                target = int(self._targets[len(self._levels)])
+                ranges = np.empty((target, 2), np.int64)
+                groups = _cut(self._X, self._idx, target, ranges, *self._state)
+                self._levels.append(_group_means(self._X, self._idx, ranges[:groups]))
+            return self._levels[t]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -66,47 +94,45 @@ def _box(X, idx, start, end):
     return (end - start) * half2, widest
 
 
-@njit(cache=True, error_model="numpy")
-def _cut(X, idx, targets, bounds):
-    """Split groups (ranges of ``idx``, permuted in place) widest first; when there are
-    ``targets[t]`` groups, their (start, end) ranges go to ``bounds[t]``, in row order.
-    Returns the number of groups recorded for each target."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cut(X, idx, target, ranges, first, last, widest, spread, heap, counts):
+    """Split groups (ranges of ``idx``, permuted in place) widest first until there are
+    ``target`` groups (or none can be split), continuing from the groups and heap of splittable
+    ones in the state arrays (``counts``: the number of groups and the heap's size; zero groups:
+    start from all rows); their (start, end) ranges go to ``ranges``, in row order. Returns the
+    number of groups."""
     n = X.shape[0]
-    cap = targets[-1]
-    first, last, widest = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64)
-    spread, heap = np.empty(cap), np.empty(cap, np.int64)  # heap: splittable groups, widest on top
-    first[0], last[0] = 0, n
-    spread[0], widest[0] = _box(X, idx, 0, n)
-    groups, top = 1, 0
-    if n > 1 and spread[0] > 0.0:
-        heap[0], top = 0, 1
-    sizes = np.zeros(targets.shape[0], np.int64)
+    groups, top = counts[0], counts[1]
+    if groups == 0:
+        first[0], last[0] = 0, n
+        spread[0], widest[0] = _box(X, idx, 0, n)
+        groups, top = 1, 0
+        if n > 1 and spread[0] > 0.0:
+            heap[0], top = 0, 1
+    while groups < target and top > 0:
+        g = heap[0]
+        top -= 1
+        _sift_down(heap, top, spread, heap[top])
+        a, b = first[g], last[g]
+        mid = _median_split(X, idx, a, b, widest[g])
+        last[g], first[groups], last[groups] = mid, mid, b
+        for h in (g, groups):
+            spread[h], widest[h] = _box(X, idx, first[h], last[h])
+            if last[h] - first[h] > 1 and spread[h] > 0.0:
+                _sift_up(heap, top, spread, h)
+                top += 1
+        groups += 1
+    counts[0], counts[1] = groups, top
     is_first = np.zeros(n + 1, np.bool_)
-    for t in range(targets.shape[0]):
-        while groups < targets[t] and top > 0:
-            g = heap[0]
-            top -= 1
-            _sift_down(heap, top, spread, heap[top])
-            a, b = first[g], last[g]
-            mid = _median_split(X, idx, a, b, widest[g])
-            last[g], first[groups], last[groups] = mid, mid, b
-            for h in (g, groups):
-                spread[h], widest[h] = _box(X, idx, first[h], last[h])
-                if last[h] - first[h] > 1 and spread[h] > 0.0:
-                    _sift_up(heap, top, spread, h)
-                    top += 1
-            groups += 1
-        is_first[:] = False
-        for g in range(groups):
-            is_first[first[g]] = True
-        is_first[n] = True
-        g, a = 0, 0
-        for r in range(1, n + 1):
-            if is_first[r]:
-                bounds[t, g, 0], bounds[t, g, 1] = a, r
-                g, a = g + 1, r
-        sizes[t] = groups
-    return sizes
+    for g in range(groups):
+        is_first[first[g]] = True
+    is_first[n] = True
+    g, a = 0, 0
+    for r in range(1, n + 1):
+        if is_first[r]:
+            ranges[g, 0], ranges[g, 1] = a, r
+            g, a = g + 1, r
+    return groups
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -203,7 +229,7 @@ def _select(X, idx, lo, hi, kth, j):
         _heapsort(X, idx, lo, hi + 1, j)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _heapsort(X, idx, lo, hi, j):
     """Sort ``idx[lo:hi]`` by column ``j`` (heapsort: O(n log n) whatever the order)."""
     n = hi - lo
@@ -229,7 +255,7 @@ def _sift(X, idx, lo, root, size, j):
         root = child
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _group_means(X, idx, ranges):
     """Means ((m, p)) and row counts ((m,)) of the groups ``idx[start:end]``."""
     m, p = ranges.shape[0], X.shape[1]

@@ -286,7 +286,7 @@ def hartigan_wong(X: np.ndarray, centers: np.ndarray, max_iter: int = 10):
     return ic1, C, wss, int(it), int(ifault)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _lloyd_core(X, w, C, labels, nc, wsum, wss, max_iter):
     """Lloyd's algorithm as R's ``kmeans_Lloyd`` (assign, stop if nothing moved, recompute means),
     with optional row weights. An emptied cluster (R would give NaN centers) gets the point that is
@@ -323,7 +323,7 @@ def _lloyd_core(X, w, C, labels, nc, wsum, wss, max_iter):
     return it + 1, converged
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _weighted_means(X, w, labels, C, nc, wsum):
     """Per cluster (0-based ``labels``): row count ``nc``, weight total ``wsum`` and weighted mean
     ``C`` (all overwritten). A cluster with no weight keeps a zero row in ``C``."""
@@ -347,7 +347,7 @@ def _weighted_means(X, w, labels, C, nc, wsum):
                 C[cl, j] /= wsum[cl]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _weighted_centers(X, w, labels, C, nc, wsum):
     m, p = X.shape
     k = C.shape[0]
@@ -872,7 +872,7 @@ def _nearest_two_rows(X, rows, m, C, upper, lower, XB, D, D1, D2, nearest):
         lower[rows[r]] = np.sqrt(D2[r])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def floyd_starts(X, pool, draws):
     """Row indices for each start: k distinct positions of ``pool`` by Floyd's sampling
     (``draws[s, t]`` uniform in [0, n - k + t]), plus a flag per start that is False when two
@@ -911,7 +911,7 @@ def count_distinct_rows(X, limit):
 # The kernels below take their work and result arrays from a Python wrapper: an array allocated
 # inside a kernel compiles numba's np.empty/np.zeros/np.full overload for it (about 2 s of a cold
 # first report in all).
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _count_distinct_rows(X, found):
     m, p = X.shape
     limit = found.shape[0]
@@ -950,7 +950,7 @@ def cluster_stats(X, lab0, w, k):
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _cluster_stats(X, lab0, w, sizes, wsum, C, wss, dist):
     m, p = X.shape
     _weighted_means(X, w, lab0, C, sizes, wsum)
@@ -969,7 +969,7 @@ def ch_db(X, lab0, k):
     return _ch_db(X, lab0, np.empty(0), *_stats_buffers(k, p), np.zeros(p), np.zeros((k, k)))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _ch_db(X, lab0, w, sizes, wsum, C, wss, dist, mean, M):
     """``mean`` (p,) starts at 0; ``M`` (k, k) is work space; ``w`` is empty (unweighted)."""
     m, p = X.shape
@@ -1203,7 +1203,7 @@ def cluster_sorted_transpose(X, lab1, k):
     return XT, starts
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _cluster_sorted_transpose(X, lab1, starts, nxt, XT):
     """``starts`` (k + 1,) starts at 0; ``nxt`` (k,) is work space."""
     m, p = X.shape
@@ -1231,7 +1231,7 @@ def relabel_first_appearance(lab, k):
     return perm
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _relabel_first_appearance(lab, new, perm):
     """``new`` (k,) starts at -1."""
     k = new.shape[0]
@@ -1259,7 +1259,7 @@ def segment_means(X, rows, B, k, w=_NO_WEIGHTS):
     return centers
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _segment_means(X, rows, w, B, centers):
     """``centers`` (k, p) starts at 0."""
     k, p = centers.shape

@@ -60,7 +60,7 @@ import numpy as np
 import polars as pl
 
 from tidyclust import _kmeans_kernels as kern
-from tidyclust._coreset import kd_summaries
+from tidyclust._coreset import KDSummaries
 from tidyclust._fit import FitMixin, readonly
 from tidyclust._threads import shared_pool
 from tidyclust._validate import check_int, numeric_matrix
@@ -164,8 +164,8 @@ LLOYD_RANK_ROW_PASSES = 50_000_000
 # The principal-axis segmentation start runs on at most this many (evenly spaced, ordered) rows:
 # every row where every row is searched, a sample of them above (weights or init="random"). The
 # summary search segments its coarse summary instead (1,024 group means, weighted by their sizes),
-# where the start runs: 1.4 ms before the 10,000-row grid's threads start, where the rows' own
-# table took 6-9 ms.
+# where the start runs: 0.9 ms of the 10,000-row grid (as its threads start), where the rows'
+# own table took 6-9 ms.
 SEGMENT_MAX_ROWS = 8_192
 CENTER_BLOCK = 4_096
 # Starts are split between threads only when rows x k x starts reaches this (thread start-up and
@@ -480,11 +480,15 @@ def _summary_cells(n: int) -> tuple[int, ...]:
     return CORESET_CELLS + ((CORESET_FINER,) if n >= CORESET_FINER_MIN_ROWS else ())
 
 
-def _summaries(prep: _Prepared) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The rows' group means and sizes at each of ``_summary_cells``, computed once per data."""
+def _summaries(prep: _Prepared) -> KDSummaries:
+    """The rows' group means and sizes at each of ``_summary_cells`` (``.level(t)``, made on
+    first use, coarse to fine), once per data."""
+    levels = prep.cache.get("summaries")  # without the lock, which a segmentation may hold
+    if levels is not None:
+        return levels
     with _CACHE_LOCK:
         if "summaries" not in prep.cache:
-            prep.cache["summaries"] = kd_summaries(prep.X, _summary_cells(prep.X.shape[0]))
+            prep.cache["summaries"] = KDSummaries(prep.X, _summary_cells(prep.X.shape[0]))
         return prep.cache["summaries"]
 
 
@@ -495,14 +499,16 @@ def _summary_inits(prep: _Prepared, k: int, rng: np.random.Generator, how: _Sear
     (``_refinements``) run Lloyd's algorithm on all rows, and the final centers of the one that
     ends lowest are the start on all rows (LLOYD_RANK). None if the coarse summary has fewer than
     k distinct means or every start emptied a cluster."""
-    (coarse, weights), *finer = _summaries(prep)
+    levels = _summaries(prep)
+    coarse, weights = levels.level(0)
     if kern.count_distinct_rows(coarse, k) < k:
         return None
     inits = _starts(coarse, weights, k, rng, dataclasses.replace(how, pc_start=False), {})
     if how.pc_start:  # the segmentation of the coarse summary itself, weighted as its means are
         inits = np.concatenate([inits, _segment_start(coarse, k, _coarse_cache(prep), weights)[None]])
     tot, finals = kern.hartigan_multistart(coarse, weights, inits, CORESET_MAX_PASS)
-    for means, sizes in finer:
+    for t in range(1, len(_summary_cells(prep.X.shape[0]))):
+        means, sizes = levels.level(t)
         kept = np.ascontiguousarray(finals[_distinct(tot, finals, CORESET_FINE_KEEP)])
         tot, finals = kern.hartigan_multistart(means, sizes, kept, CORESET_MAX_PASS)
     return _lloyd_ranked(prep.X, _best_distinct(tot, finals, _refinements(prep.X.shape[0])))
@@ -1040,9 +1046,9 @@ def kmeans_grid(
     Options are those of :func:`kmeans`. Each ``k`` gets its own seed, :func:`grid_seed`
     ``(seed, k)``, and the grid runs exactly the search :func:`kmeans` runs, so ``grid.fit(k)``
     equals ``kmeans(data, k, seed=grid_seed(seed, k), ...)`` whatever else is in the grid. The
-    only work shared across k is the data's validation and the principal-axis segmentation table
-    behind ``pc_start`` (computed once for the largest k; its rows for smaller k are those a
-    single fit computes).
+    only work shared across k is the data's validation, the summaries of the rows (above 8,192
+    rows) and the principal-axis segmentation table behind ``pc_start`` (computed once for the
+    largest k; its rows for smaller k are those a single fit computes).
 
     The silhouette is exact (:func:`tidyclust.metrics.mean_silhouette`) up to
     ``EXACT_SILHOUETTE_MAX_ROWS`` (5,000) rows. Above that the exact value costs O(n²), so it is
@@ -1077,17 +1083,10 @@ def kmeans_grid(
         raise ParameterError("k: the grid is empty; give at least one k, e.g. range(1, 11)")
     if len(set(ks)) != len(ks):
         raise ParameterError(f"k: the grid repeats a value ({', '.join(map(str, ks))}); give each k once")
-    # once, before the k's threads start: the summaries, and one segmentation table for every k
-    # (of the coarse summary, or of the rows)
-    if _summary_search(how, prep.X.shape[0], prep.w) and max(ks) > 1:
-        (coarse, weights), *_ = _summaries(prep)
-        if how.pc_start:
-            _segment_start(coarse, max(ks), _coarse_cache(prep), weights)
-    elif how.pc_start and _sample_rows(how, prep.X.shape[0], prep.w) is None and max(ks) > 1:
-        _segment_start(prep.X, max(ks), prep.cache)
     fits: dict[int, KMeansFit] = {}
     rows = []
-    for done, (kk, fit, status, row) in enumerate(_grid_fits(prep, ks, seed, how), start=1):
+    prelude = _grid_prelude(prep, max(ks), how)
+    for done, (kk, fit, status, row) in enumerate(_grid_fits(prep, ks, seed, how, prelude), start=1):
         _warn(status, prep.X.shape[0], how.max_iter, stacklevel=3)
         fits[kk] = fit
         rows.append(row)
@@ -1096,8 +1095,31 @@ def kmeans_grid(
     return KMeansGrid(frame=pl.DataFrame(rows, schema=GRID_SCHEMA), fits=fits, columns=prep.columns, k=ks)
 
 
-def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
-    """Yield (k, fit, status, frame row) in the order of ``ks``. Each k is fitted, then scored
+def _grid_prelude(prep: _Prepared, kmax: int, how: _Search) -> Callable[[], None]:
+    """The work a grid shares between its k, done once: the coarse summary now (every k starts on
+    it); and, in the returned call, which the grid makes as its threads start (while they draw
+    their first starts), one segmentation table for every k (of the coarse summary, or of the
+    rows), then the finer summaries. Each is otherwise made by the first k to need it, under a
+    lock the others wait on. (Made before the threads started, the table and the finer summary
+    left the second core idle for 2.2 of the 10,000-row grid's first 4.5 ms.)"""
+    summaries = kmax > 1 and _summary_search(how, prep.X.shape[0], prep.w)
+    if summaries:
+        coarse, weights = _summaries(prep).level(0)
+
+    def prelude() -> None:
+        if summaries:
+            if how.pc_start:
+                _segment_start(coarse, kmax, _coarse_cache(prep), weights)
+            _summaries(prep).level(len(_summary_cells(prep.X.shape[0])) - 1)
+        elif how.pc_start and kmax > 1 and _sample_rows(how, prep.X.shape[0], prep.w) is None:
+            _segment_start(prep.X, kmax, prep.cache)
+
+    return prelude
+
+
+def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search, prelude: Callable[[], None]):
+    """Yield (k, fit, status, frame row) in the order of ``ks``, after ``prelude()`` (in this
+    thread, as the pool's threads start: :func:`_grid_prelude`). Each k is fitted, then scored
     (silhouette, Calinski–Harabasz, Davies–Bouldin); on large enough data the fits and the scores
     run side by side in threads (their kernels release the GIL; each k has its own seed, so the
     answer does not depend on the threads, see :class:`_GridTasks`). Small grids run in this
@@ -1119,6 +1141,7 @@ def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
 
     threads = min(os.cpu_count() or 1, len(ks))
     if threads < 2 or prep.X.shape[0] * sum(ks) * (how.nstart + 1) < GRID_PARALLEL_MIN_WORK:
+        prelude()
         for kk in ks:
             yield (kk, *score(fit_one(kk, how)))
         return
@@ -1127,6 +1150,7 @@ def _grid_fits(prep: _Prepared, ks: tuple[int, ...], seed: int, how: _Search):
     for _ in range(threads - 1):
         shared_pool().submit(tasks.work)
     try:
+        prelude()
         pending = iter(ks)
         kk = next(pending, None)
         while tasks.take():  # between its own tasks, hand over the k that are done, in order
