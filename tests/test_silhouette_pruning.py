@@ -167,11 +167,11 @@ def test_sampled_sums_fall_back_to_double_precision_where_single_cannot_scale() 
     """Rows all equal (no diameter), or so far from the origin for their spread that dividing them by
     the unit would overflow: the sums are formed in double precision, in the data's units."""
     equal = np.ones((6, 2))
-    assert sk._unit(equal, np.abs(equal).max(axis=0)) == 0.0
+    assert sk._unit(np.ptp(equal, axis=0), np.abs(equal).max(axis=0)) == 0.0
     far = np.array([[1e300, 0.0], [1e300, 2.0**-800], [1e300, 2.0**-799]])
-    assert sk._unit(far, np.abs(far).max(axis=0)) == 0.0
+    assert sk._unit(np.ptp(far, axis=0), np.abs(far).max(axis=0)) == 0.0
     X, _ = CASES["ties"]
-    assert sk._unit(X, np.abs(X).max(axis=0)) == 16.0  # diameter 24
+    assert sk._unit(np.ptp(X, axis=0), np.abs(X).max(axis=0)) == 16.0  # diameter 24
     _, sums = sk.sampled_cluster_distance_sums(equal, np.array([1, 1, 1, 2, 2, 2], np.int32), 2, np.arange(6))
     np.testing.assert_array_equal(sums, 0.0)
 
