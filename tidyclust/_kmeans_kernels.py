@@ -758,11 +758,12 @@ def _lloyd_rank(
                     i = unsettled[t]
                     a = lab[i]
                     z = max(half[a], lower[i])
-                    upper[i] = np.sqrt(_sqdist(X, i, C, a, p))
-                    if upper[i] <= z:  # no other center can be nearer
-                        continue
+                    u = np.sqrt(_sqdist(X, i, C, a, p))
+                    upper[i] = u
+                    # the row stays listed only if its distance does not settle it (no other
+                    # center can be nearer): branch-free, as a branch this loop was a tenth slower
                     rows[queued] = i
-                    queued += 1
+                    queued += u > z
                     if queued == NEAREST_BATCH:
                         changed += _reassign(
                             X, rows, queued, C, upper, lower, XB, D, D1, D2, nearest, lab, count, sums
