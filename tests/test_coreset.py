@@ -554,3 +554,43 @@ def test_the_summary_search_segments_the_coarse_summary_not_the_rows(
     grid = kmeans_grid(pl.DataFrame(blobs10k), k=range(1, 6), seed=1)
     assert seen == [(model.CORESET_CELLS[0], True)]  # once for the whole grid, on the summary
     assert grid.fit(5).pc_start
+
+
+def _distinct_reference(tot: np.ndarray, finals: np.ndarray, keep: int) -> list[int]:
+    """The selection written plainly with numpy (the rule of kern.distinct_solutions)."""
+    kept: list[int] = []
+    for s in np.argsort(tot, kind="stable").tolist():
+        if len(kept) == keep:
+            break
+        if not np.isfinite(tot[s]):
+            continue
+        key = finals[s][np.lexsort(finals[s].T[::-1])]
+        same = any(
+            abs(tot[s] - tot[t]) <= 1e-6 * abs(tot[t])
+            and np.allclose(key, finals[t][np.lexsort(finals[t].T[::-1])], rtol=1e-9, atol=1e-12)
+            for t in kept
+        )
+        if not same:
+            kept.append(s)
+    return kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 6), st.integers(1, 4), st.integers(0, 20)
+)
+def test_distinct_solutions_keep_the_best_of_each(seed: int, nstart: int, k: int, p: int, keep: int) -> None:
+    """Best first, one start per solution: copies of a solution with their centers in another
+    order, or moved by 1e-13, are the same solution; moved by 1e-6, or with a total 1e-5 apart,
+    another; failed starts (inf, NaN) never kept; ties in the total go to the earliest start."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(-3, 4, size=(max(1, nstart // 2), k, p)).astype(float)
+    pick = rng.integers(0, base.shape[0], size=nstart)
+    finals = base[pick].copy()
+    for s in range(nstart):
+        finals[s] = finals[s][rng.permutation(k)]
+        finals[s] += rng.choice([0.0, 1e-13, 1e-6], p=[0.6, 0.3, 0.1])
+    tot = (pick.astype(float) + 1.0) * 1000.0 + rng.choice([0.0, 1e-8, 1e-2], size=nstart)
+    tot[rng.random(nstart) < 0.15] = np.inf
+    tot[rng.random(nstart) < 0.05] = np.nan
+    assert kern.distinct_solutions(tot, finals, keep) == _distinct_reference(tot, finals, keep)

@@ -880,6 +880,86 @@ def floyd_starts(X, pool, draws):
     return out, ok
 
 
+def distinct_solutions(tot, finals, keep):
+    """The starts of the ``keep`` best distinct solutions, best first (ties: earliest start);
+    failed starts (``tot`` not finite) are left out. Two solutions are the same when their
+    centers, each sorted in row order, agree as ``np.allclose(rtol=1e-9, atol=1e-12)``; only those
+    whose totals agree to 1e-6 are compared (the same centers give the same total). A compiled
+    loop: in Python, with numpy's calls on k x p arrays, this was 3 ms of the 10,000-row grid."""
+    order = np.argsort(tot, kind="stable")
+    nstart, k, p = finals.shape
+    kept = np.empty(max(0, min(keep, nstart)), np.int64)
+    n_kept = _distinct_solutions(
+        tot, finals, order, kept, np.empty((nstart, k, p)), np.zeros(nstart, np.bool_), np.empty(k, np.int64)
+    )
+    return kept[:n_kept].tolist()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _distinct_solutions(tot, finals, order, kept, keys, keyed, rows):
+    k, p = finals.shape[1], finals.shape[2]
+    n_kept = 0
+    for s in order:
+        if n_kept == kept.shape[0]:
+            break
+        if not np.isfinite(tot[s]):
+            continue
+        same = False
+        for q in range(n_kept):
+            t = kept[q]
+            if not abs(tot[s] - tot[t]) <= 1e-6 * abs(tot[t]):
+                continue
+            _sorted_centers(finals, s, keys, keyed, rows)
+            _sorted_centers(finals, t, keys, keyed, rows)
+            same = True
+            for c in range(k):
+                for j in range(p):
+                    if not abs(keys[s, c, j] - keys[t, c, j]) <= 1e-12 + 1e-9 * abs(keys[t, c, j]):
+                        same = False
+                        break
+                if not same:
+                    break
+            if same:
+                break
+        if not same:
+            kept[n_kept] = s
+            n_kept += 1
+    return n_kept
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sorted_centers(finals, s, keys, keyed, rows):
+    """keys[s] = the rows of finals[s] in lexicographic order (column 0 first; equal rows in their
+    order, as ``np.lexsort``), made once (insertion sort: k is small)."""
+    if keyed[s]:
+        return
+    k, p = finals.shape[1], finals.shape[2]
+    for c in range(k):
+        rows[c] = c
+    for c in range(1, k):
+        r = rows[c]
+        d = c - 1
+        while d >= 0 and _row_before(finals, s, r, rows[d]):
+            rows[d + 1] = rows[d]
+            d -= 1
+        rows[d + 1] = r
+    for c in range(k):
+        for j in range(p):
+            keys[s, c, j] = finals[s, rows[c], j]
+    keyed[s] = True
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _row_before(A, s, u, v):
+    """Whether row u of A[s] comes strictly before row v in lexicographic order."""
+    for j in range(A.shape[2]):
+        if A[s, u, j] < A[s, v, j]:
+            return True
+        if A[s, u, j] > A[s, v, j]:
+            return False
+    return False
+
+
 def count_distinct_rows(X, limit):
     """Number of distinct rows of X, counting no further than ``limit``."""
     return _count_distinct_rows(X, np.empty(limit, np.int64))

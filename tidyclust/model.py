@@ -535,31 +535,9 @@ def _best_distinct(tot: np.ndarray, finals: np.ndarray, keep: int) -> np.ndarray
 
 
 def _distinct(tot: np.ndarray, finals: np.ndarray, keep: int) -> list[int]:
-    """The starts of the ``keep`` best distinct solutions, best first (ties: earliest start);
-    failed starts (``tot`` infinite) are left out. Two solutions are the same when their centers,
-    sorted, agree as ``np.allclose(rtol=1e-9, atol=1e-12)``; only those whose totals agree to
-    1e-6 are compared (the same centers give the same total), so a grid sorts few of them."""
-    order = np.argsort(tot, kind="stable")
-    order = order[np.isfinite(tot[order])]
-    kept: list[int] = []
-    keys: dict[int, np.ndarray] = {}
-
-    def key(s: int) -> np.ndarray:
-        if s not in keys:
-            keys[s] = finals[s][np.lexsort(finals[s].T[::-1])]
-        return keys[s]
-
-    for s in order.tolist():
-        if len(kept) == keep:
-            break
-        same = any(
-            abs(tot[s] - tot[t]) <= 1e-6 * abs(tot[t])
-            and (np.abs(key(s) - key(t)) <= 1e-12 + 1e-9 * np.abs(key(t))).all()
-            for t in kept
-        )
-        if not same:
-            kept.append(s)
-    return kept
+    """The starts of the ``keep`` best distinct solutions, best first
+    (:func:`tidyclust._kmeans_kernels.distinct_solutions`)."""
+    return kern.distinct_solutions(tot, finals, keep)
 
 
 def _warn(status: int, n: int, max_iter: int, stacklevel: int = 4) -> None:
