@@ -67,6 +67,8 @@ class KDSummaries:
                 ranges = np.empty((target, 2), np.int64)
                 groups = _cut(self._X, self._idx, target, ranges, *self._state)
                 self._levels.append(_group_means(self._X, self._idx, ranges[:groups]))
+            if len(self._levels) == self._targets.size:  # all made: free the row order (8 bytes
+                self._X = self._idx = self._state = None  # a row, which a grid would keep)
             return self._levels[t]
 
 

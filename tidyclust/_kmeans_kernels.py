@@ -161,16 +161,46 @@ def _qtran(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, indx, max_qtr):
 
 
 @njit(cache=True, error_model="numpy")
-def _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter, batch):
+def _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter):
     """AS 136 main routine (KMNS) for 2 <= k < n. ``C`` holds the initial centers and is
-    overwritten with the final ones; ``batch``: the buffers of :func:`_two_nearest`. Returns
-    (iter, ifault) with R's meaning of both."""
+    overwritten with the final ones. Returns (iter, ifault) with R's meaning of both.
+
+    The first assignment stays a row at a time: 32 rows at a time across the rows (as
+    :func:`_nearest_rows`) was 10-25 % faster on 10,000 rows at k = 7-10 but took 1.1 s longer to
+    compile, the cold report's critical path."""
     m, p = X.shape
     k = C.shape[0]
     max_qtr = min(2147483647, 50 * m)
     # For each point find its two closest centres, IC1(I) and IC2(I).
-    XB, D, D1, D2, near1, near2 = batch
-    _two_nearest(X, C, ic1, ic2, XB, D, D1, D2, near1, near2)
+    for i in range(m):
+        a = 0
+        b = 1
+        dt1 = _sqdist(X, i, C, 0, p)
+        dt2 = _sqdist(X, i, C, 1, p)
+        if dt1 > dt2:
+            a, b = 1, 0
+            dt1, dt2 = dt2, dt1
+        for cl in range(2, k):
+            db = 0.0
+            over = False
+            for j in range(p):
+                t = X[i, j] - C[cl, j]
+                db += t * t
+                if db >= dt2:
+                    over = True
+                    break
+            if over:
+                continue
+            if db >= dt1:
+                dt2 = db
+                b = cl
+            else:
+                dt2 = dt1
+                b = a
+                dt1 = db
+                a = cl
+        ic1[i] = a
+        ic2[i] = b
     _centers_from_labels(X, ic1, C, nc)
     for cl in range(k):
         if nc[cl] == 0:
@@ -244,9 +274,7 @@ def hartigan_wong(X: np.ndarray, centers: np.ndarray, max_iter: int = 10):
     nc, ncp, itran, live = (np.zeros(k, np.int64) for _ in range(4))
     an1, an2, wss = np.zeros(k), np.zeros(k), np.zeros(k)
     d = np.zeros(m)
-    it, ifault = _hw_core(
-        X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter, _batch_buffers(X.shape[1])
-    )
+    it, ifault = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
     return ic1, C, wss, int(it), int(ifault)
 
 
@@ -368,7 +396,7 @@ def _copy_start(inits, s, C):
 # Two drivers rather than one with an algorithm flag: numba compiles both branches of a runtime flag,
 # and Lloyd's kernel is then compiled (seconds on a cold cache) by every Hartigan–Wong user.
 @njit(cache=True, nogil=True, error_model="numpy")
-def _multistart_hw(X, inits, max_iter, C, ic1, ic2, d, icount, fwork, b_lab, b_C, tot, finals, batch):
+def _multistart_hw(X, inits, max_iter, C, ic1, ic2, d, icount, fwork, b_lab, b_C, tot, finals):
     """Hartigan–Wong from every start in turn (see :func:`multistart`). Releases the GIL, so that
     Python threads can run several of these calls side by side on disjoint blocks of starts.
 
@@ -379,7 +407,7 @@ def _multistart_hw(X, inits, max_iter, C, ic1, ic2, d, icount, fwork, b_lab, b_C
     an1, an2, wss, b_wss = fwork[0], fwork[1], fwork[2], fwork[3]
     for s in range(nstart):
         _copy_start(inits, s, C)
-        it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter, batch)
+        it, status = _hw_core(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, wss, max_iter)
         if status != IFAULT_EMPTY:
             total = 0.0
             for cl in range(wss.shape[0]):
@@ -400,7 +428,6 @@ def _hw_buffers(m, nstart, k, p):
     return (
         np.empty((k, p)), ic1, np.empty(m, np.int32), np.zeros(m), icount, fwork,
         best_labels, np.zeros((k, p)), np.full(nstart, np.inf), np.empty((nstart, k, p)),
-        _batch_buffers(p),
     )  # fmt: skip
 
 
@@ -428,7 +455,7 @@ def _multistart(X, w, inits, max_iter, lloyd):
         return _multistart_lloyd(X, w, inits, max_iter)
     buf = _hw_buffers(X.shape[0], inits.shape[0], inits.shape[1], X.shape[1])
     _multistart_hw(X, inits, max_iter, *buf)
-    *_, icount, fwork, b_lab, b_C, tot, finals, _ = buf
+    *_, icount, fwork, b_lab, b_C, tot, finals = buf
     k = inits.shape[1]
     meta = icount[5]
     return b_lab, b_C, fwork[3].copy(), icount[4, :k].copy(), meta[1], meta[2], meta[0], tot, finals
@@ -492,7 +519,7 @@ def hartigan_multistart(X, w, inits, max_pass):
     lab, C, nc, W = np.empty(X.shape[0], np.int32), np.empty((k, p)), np.empty(k, np.int64), np.empty(k)
     alt, CT, dist = np.empty(X.shape[0], np.int32), np.empty((p, k)), np.empty(k)
     seen, changed = np.empty(X.shape[0], np.int64), np.empty(k + 1, np.int64)  # see _quick_pass
-    XB, D, D1, _, near, _ = _batch_buffers(p)  # the first assignment's (_nearest_rows)
+    XB, D, D1, near = _batch_buffers(p)  # the first assignment's (_nearest_rows)
     _hartigan_multistart(
         X, w, inits, max_pass, lab, alt, C, CT, dist, nc, W, seen, changed, tot, finals, XB, D, D1, near
     )  # fmt: skip
@@ -1125,50 +1152,11 @@ def _kmeanspp_starts(XT, w, trials, u_first, u_cand, out, work):
                 dist[b] = best_d[b]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _two_nearest(X, C, ic1, ic2, XB, D, D1, D2, near1, near2):
-    """AS 136's first step: ic1[i] and ic2[i], the nearest and second nearest centers to row i,
-    with its ties (the first two centers in order when equal; later, a center as near as the
-    nearest becomes the second, one as near as the second does not), NEAREST_BATCH rows at a time
-    as :func:`_nearest_rows`, branch-free. AS 136 tries each center a row at a time, stopping a
-    distance once it reaches the second nearest's; that is the same comparison (the partial sums
-    only grow) on the same sums (features added in order), and was a quarter of a 10,000-row run
-    from a good start at k = 7-10 (53-60 ns a row)."""
-    n, p = X.shape
-    for start in range(0, n, NEAREST_BATCH):
-        m = min(NEAREST_BATCH, n - start)
-        for r in range(m):
-            for j in range(p):
-                XB[j, r] = X[start + r, j]
-        _sqdists_to(XB, C, 0, D1)
-        _sqdists_to(XB, C, 1, D2)
-        for r in range(NEAREST_BATCH):
-            swap = D1[r] > D2[r]
-            d1, d2 = D1[r], D2[r]
-            D1[r] = d2 if swap else d1
-            D2[r] = d1 if swap else d2
-            near1[r] = 1 if swap else 0
-            near2[r] = 0 if swap else 1
-        for c in range(2, C.shape[0]):
-            _sqdists_to(XB, C, c, D)
-            for r in range(NEAREST_BATCH):
-                db = D[r]
-                first = db < D1[r]
-                second = db < D2[r]
-                D2[r] = D1[r] if first else (db if second else D2[r])
-                near2[r] = near1[r] if first else (c if second else near2[r])
-                D1[r] = db if first else D1[r]
-                near1[r] = c if first else near1[r]
-        for r in range(m):
-            ic1[start + r] = near1[r]
-            ic2[start + r] = near2[r]
-
-
 def _batch_buffers(p):
-    """The buffers of :func:`_nearest_rows` and :func:`_two_nearest`."""
+    """The buffers of :func:`_nearest_rows`: the rows transposed, two distances a row, and the
+    nearest center of each."""
     B = NEAREST_BATCH
-    floats = np.zeros((3, B))
-    return np.zeros((p, B)), floats[0], floats[1], floats[2], np.zeros(B, np.int64), np.zeros(B, np.int64)
+    return np.zeros((p, B)), np.zeros(B), np.zeros(B), np.zeros(B, np.int64)
 
 
 @njit(cache=True, inline="always", error_model="numpy")

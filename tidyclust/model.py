@@ -1185,11 +1185,11 @@ class _GridTasks:
             while True:
                 if self._stopped:
                     return False
-                if self._fits:
+                if self._fits:  # a fit
                     kk, fitted = self._fits.pop(), None
                     self._running += 1
                     break
-                if self._ready:
+                if self._ready:  # a score
                     kk = min(self._ready)
                     self._ready.remove(kk)
                     fitted = self._fitted.pop(kk)
@@ -1202,11 +1202,10 @@ class _GridTasks:
             if fitted is not None:
                 future.set_result(self._score(fitted))
             elif future.set_running_or_notify_cancel():  # False: the grid stopped
-                fitted = self._fit(kk)
+                done = self._fit(kk)
                 with self._cond:
-                    self._fitted[kk] = fitted
+                    self._fitted[kk] = done
                     self._ready.append(kk)
-                fitted = None
         except Exception as error:  # re-raised where the grid reads this k
             future.set_exception(error)
         except BaseException as error:  # KeyboardInterrupt: stop here, and leave no k unfinished
