@@ -100,10 +100,15 @@ def _optra(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, indx):
                 if (step >= live[l1] and step >= live[cl]) or cl in (l1, ll):
                     continue
                 rr = r2 / an2[cl]
-                # the whole distance where kmns.f stops once the partial sum reaches rr (the sums
-                # only grow: the same test), without a branch per feature
-                dc = _sqdist(X, i, C, cl, p)
-                if dc >= rr:
+                dc = 0.0
+                over = False
+                for j in range(p):
+                    t = X[i, j] - C[cl, j]
+                    dc += t * t
+                    if dc >= rr:
+                        over = True
+                        break
+                if over:
                     continue
                 r2 = dc * an2[cl]
                 l2 = cl
@@ -145,8 +150,15 @@ def _qtran(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, indx, max_qtr):
                     d[i] = _sqdist(X, i, C, l1, p) * an1[l1]
                 if istep < ncp[l1] or istep < ncp[l2]:
                     r2 = d[i] / an2[l2]
-                    dd = _sqdist(X, i, C, l2, p)  # whole, as in _optra
-                    if dd < r2:
+                    dd = 0.0
+                    over = False
+                    for j in range(p):
+                        t = X[i, j] - C[l2, j]
+                        dd += t * t
+                        if dd >= r2:
+                            over = True
+                            break
+                    if not over:
                         icoun = 0
                         indx = 0
                         itran[l1] = 1
