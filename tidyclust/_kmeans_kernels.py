@@ -80,7 +80,12 @@ def _transfer(X, i, C, l1, l2, nc, an1, an2, p):
 
 @njit(cache=True, error_model="numpy")
 def _optra(X, C, ic1, ic2, nc, an1, an2, ncp, d, itran, live, indx):
-    """AS 136.1, the optimal-transfer stage. Steps are 1-based as in kmns.f; returns INDX."""
+    """AS 136.1, the optimal-transfer stage. Steps are 1-based as in kmns.f; returns INDX.
+
+    The distance to a candidate cluster stops once its partial sum reaches the bound, as in
+    kmns.f. Whole distances (the same test, no branch per feature) were faster from a good start
+    on 10,000 rows but 13 % slower over the lesson grid's random starts, where most rows stop
+    after a feature or two."""
     m, p = X.shape
     k = C.shape[0]
     for cl in range(k):
