@@ -165,26 +165,32 @@ def test_kmeans_grid_threads_change_nothing_but_the_time(monkeypatch: pytest.Mon
     assert serial_calls == threaded_calls == [(i + 1, len(ks), k) for i, k in enumerate(ks)]
 
 
-def test_kmeans_grid_error_in_one_k_is_raised_and_the_rest_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("stage", ["fit", "score"])
+def test_kmeans_grid_error_in_one_k_is_raised_and_the_rest_dropped(
+    monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    """An error in one k's fit, or in its score, is raised where the grid reads that k, and the
+    shared pool is free again for the next grid."""
     from tidyclust import model
 
     monkeypatch.setattr(model, "GRID_PARALLEL_MIN_WORK", 0)
-    fit_quiet = model._fit_quiet
+    name = {"fit": "_fit_quiet", "score": "_grid_row"}[stage]
+    original = getattr(model, name)
     started: list[int] = []
 
-    def failing(prep, k, seed, how):
+    def failing(prep, k_or_fit, *rest):
+        k = k_or_fit if stage == "fit" else k_or_fit.k
         started.append(k)
         if k == 6:
-            raise RuntimeError("k = 6 failed")
-        return fit_quiet(prep, k, seed, how)
+            raise RuntimeError(f"{stage} of k = 6 failed")
+        return original(prep, k_or_fit, *rest)
 
-    monkeypatch.setattr(model, "_fit_quiet", failing)
+    monkeypatch.setattr(model, name, failing)
     data = pl.DataFrame(np.random.default_rng(4).normal(size=(300, 2)))
-    with pytest.raises(RuntimeError, match="k = 6 failed"):
+    with pytest.raises(RuntimeError, match=f"{stage} of k = 6 failed"):
         kmeans_grid(data, range(1, 9), seed=1)
     assert 6 in started
-    # the shared pool is free again: a later grid runs every k
-    monkeypatch.setattr(model, "_fit_quiet", fit_quiet)
+    monkeypatch.setattr(model, name, original)
     assert kmeans_grid(data, range(1, 9), seed=1).frame.height == 8
 
 
@@ -207,22 +213,3 @@ def test_grid_tasks_fit_largest_k_first_then_score_smallest_k_first() -> None:
     tasks.work()
     assert log == ["fit 4", "fit 3", "fit 2", "fit 1", "score 1", "score 2", "score 3", "score 4"]
     assert [tasks.results[k].result()[2] for k in (3, 1, 4, 2)] == [{"k": 3}, {"k": 1}, {"k": 4}, {"k": 2}]
-
-
-def test_kmeans_grid_error_in_one_score_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tidyclust import model
-
-    monkeypatch.setattr(model, "GRID_PARALLEL_MIN_WORK", 0)
-    grid_row = model._grid_row
-
-    def failing(prep, fit, kseed, seconds):
-        if fit.k == 3:
-            raise RuntimeError("scoring k = 3 failed")
-        return grid_row(prep, fit, kseed, seconds)
-
-    monkeypatch.setattr(model, "_grid_row", failing)
-    data = pl.DataFrame(np.random.default_rng(4).normal(size=(300, 2)))
-    with pytest.raises(RuntimeError, match="scoring k = 3 failed"):
-        kmeans_grid(data, range(1, 9), seed=1)
-    monkeypatch.setattr(model, "_grid_row", grid_row)
-    assert kmeans_grid(data, range(1, 9), seed=1).frame.height == 8
