@@ -192,3 +192,20 @@ def test_four_rows_at_once_sum_what_one_row_at_a_time_sums(p: int) -> None:
         assert totals[q] == pytest.approx(one, rel=1e-12)
         exact = carried[q] + np.sqrt(((XT[:, lo:hi] - XT[:, [rows[q]]]) ** 2).sum(axis=0)).sum()
         assert totals[q] == pytest.approx(exact, rel=2**-22)
+
+
+def test_a_value_that_is_not_finite_sends_the_sampled_sums_to_double_precision() -> None:
+    """The range the single-precision unit is chosen from comes from the pass that sums the
+    clusters: a column with an infinite value has a NaN range, so no unit (double precision), as
+    numpy's max - min gave; finite data gets numpy's range exactly."""
+    X = np.array([[0.0, 1.0], [2.0, -3.0], [np.inf, 5.0], [1.0, 0.5]])
+    labels = np.array([1, 1, 2, 2], np.int32)
+    sums, peak, span = np.zeros((2, 2)), np.zeros(2), np.zeros(2)
+    sk._label_sums(X, labels, sums, peak, span)
+    assert np.isnan(span[0]) and span[1] == 8.0
+    assert sk._unit(span, peak) == 0.0
+    finite = X[[0, 1, 3]]
+    sums, peak, span = np.zeros((2, 2)), np.zeros(2), np.zeros(2)
+    sk._label_sums(finite, np.array([1, 1, 2], np.int32), sums, peak, span)
+    np.testing.assert_array_equal(span, np.ptp(finite, axis=0))
+    assert sk._unit(span, peak) == sk._unit(np.ptp(finite, axis=0), np.abs(finite).max(axis=0))
